@@ -1,0 +1,37 @@
+// Wire constants. Sources: stellar-core Overlay V2 (src/overlay/IPC.h, docs/rust-overlay/ipc.md) for the framing;
+// our own choices are marked as such.
+
+/** `[type u32 LE][payload length u32 LE]` (Overlay V2 framing). */
+export const HEADER_SIZE = 8;
+
+/** Largest payload a frame may carry (Overlay V2: 16 MiB). A lower limit may be configured per decoder. */
+export const MAX_PAYLOAD = 16 * 1024 * 1024;
+
+/** Version of our extension protocol, announced in HELLO. Ours: bump only for incompatible changes. */
+export const PROTOCOL_VERSION = 1;
+
+/** Size of every hash on the wire (SHA-256). */
+export const HASH_SIZE = 32;
+
+/**
+ * Extension features a peer may offer in HELLO; the session uses the intersection. Ours. A new message joins the
+ * protocol by joining a (new) feature, so older peers never receive it.
+ */
+export const Feature = {
+  /** SUBMIT_TX_CHECKED → TX_VERDICT. */
+  TX_VERDICTS: 'tx-verdicts',
+  /** SUBMIT_TX_BATCH → TX_VERDICT_BATCH. */
+  TX_BATCH: 'tx-batch',
+  /** Correlated queries: GET_TOP_TXS_REQ, FETCH_TX_SET, FETCH_QUORUM_SET, GET_METRICS, GET_PEERS. */
+  QUERIES: 'queries',
+  /** BUILD_TX_SET → TX_SET_BUILT. */
+  BUILD_TX_SET: 'build-tx-set',
+  /** Unsolicited PEER_CONNECTED / PEER_DISCONNECTED events. */
+  PEER_EVENTS: 'peer-events',
+  /** GET_STATS → STATS_REPLY. */
+  STATS: 'stats',
+} as const;
+
+export type FeatureName = (typeof Feature)[keyof typeof Feature];
+
+export const ALL_FEATURES: readonly FeatureName[] = Object.values(Feature);

@@ -1,0 +1,136 @@
+// Incremental frame decoder: feed it socket chunks as they come; it calls back once per whole frame, whatever
+// the split or coalescing of frames across reads. A frame that lies wholly inside one chunk is handed out as a
+// view of that chunk (no copy); a frame spanning chunks is assembled once into its own buffer.
+import { HEADER_SIZE, MAX_PAYLOAD } from './constants.ts';
+import { ProtocolError } from './errors.ts';
+
+export type FrameHandler = (type: number, payload: Uint8Array) => void;
+
+export interface FrameDecoderOptions {
+  /** Largest payload accepted; at most MAX_PAYLOAD (16 MiB). */
+  maxPayload?: number;
+}
+
+export class FrameDecoder {
+  readonly maxPayload: number;
+  private readonly header = Buffer.alloc(HEADER_SIZE);
+  private headerFilled = 0;
+  private partial: Buffer | null = null;
+  private partialFilled = 0;
+  private partialType = 0;
+  private failure: ProtocolError | null = null;
+  /** Frames decoded since creation. */
+  frames = 0;
+
+  constructor(options: FrameDecoderOptions = {}) {
+    const max = options.maxPayload ?? MAX_PAYLOAD;
+    if (!Number.isInteger(max) || max < 0 || max > MAX_PAYLOAD) {
+      throw new RangeError(`maxPayload must be an integer in 0..${MAX_PAYLOAD}, got ${max}`);
+    }
+    this.maxPayload = max;
+  }
+
+  /** Bytes held for an incomplete frame. */
+  get buffered(): number {
+    return this.headerFilled + this.partialFilled;
+  }
+
+  /**
+   * Consumes `chunk`, calling `onFrame` for each complete frame in order. An oversized length raises
+   * ProtocolError FRAME_TOO_LARGE (fatal: the stream cannot be resynchronised, and every later push raises it too).
+   */
+  push(chunk: Uint8Array, onFrame: FrameHandler): void {
+    if (this.failure) throw this.failure;
+    let off = 0;
+    const end = chunk.length;
+
+    if (this.headerFilled > 0 || this.partial !== null) {
+      off = this.continuePartial(chunk, onFrame);
+      if (off < 0) return;
+    }
+
+    // Fast path: whole frames inside this chunk, handed out as views.
+    while (end - off >= HEADER_SIZE) {
+      const type = readU32(chunk, off);
+      const len = readU32(chunk, off + 4);
+      this.check(type, len);
+      if (end - off - HEADER_SIZE < len) break;
+      const start = off + HEADER_SIZE;
+      off = start + len;
+      this.frames++;
+      onFrame(type, chunk.subarray(start, off));
+    }
+
+    if (off < end) this.stash(chunk, off, onFrame);
+  }
+
+  private check(type: number, len: number): void {
+    if (len > this.maxPayload) {
+      this.failure = new ProtocolError(
+        'FRAME_TOO_LARGE',
+        `frame type ${type} announces ${len} payload bytes, limit ${this.maxPayload}`,
+        type,
+        { fatal: true },
+      );
+      throw this.failure;
+    }
+  }
+
+  /** Keeps the tail of a chunk that does not hold a whole frame. */
+  private stash(chunk: Uint8Array, off: number, onFrame: FrameHandler): void {
+    const take = Math.min(HEADER_SIZE, chunk.length - off);
+    this.header.set(chunk.subarray(off, off + take), 0);
+    this.headerFilled = take;
+    if (take === HEADER_SIZE) this.beginPayload(onFrame);
+    const restStart = off + take;
+    if (restStart < chunk.length && this.partial !== null) {
+      this.partial.set(chunk.subarray(restStart), 0);
+      this.partialFilled = chunk.length - restStart;
+    }
+  }
+
+  /** Header complete: validate it and allocate the payload buffer (or deliver an empty frame). */
+  private beginPayload(onFrame: FrameHandler): void {
+    const type = this.header.readUInt32LE(0);
+    const len = this.header.readUInt32LE(4);
+    this.check(type, len);
+    this.headerFilled = 0;
+    if (len === 0) {
+      this.frames++;
+      onFrame(type, new Uint8Array(0));
+      return;
+    }
+    this.partialType = type;
+    this.partial = Buffer.allocUnsafe(len);
+    this.partialFilled = 0;
+  }
+
+  /** Continues a frame begun in an earlier chunk. Returns the offset reached, or -1 if the chunk is used up. */
+  private continuePartial(chunk: Uint8Array, onFrame: FrameHandler): number {
+    let off = 0;
+    if (this.partial === null) {
+      const take = Math.min(HEADER_SIZE - this.headerFilled, chunk.length);
+      this.header.set(chunk.subarray(0, take), this.headerFilled);
+      this.headerFilled += take;
+      off = take;
+      if (this.headerFilled < HEADER_SIZE) return -1;
+      this.beginPayload(onFrame);
+      if (this.partial === null) return off; // empty payload, already delivered
+    }
+    const partial = this.partial as Buffer;
+    const take = Math.min(partial.length - this.partialFilled, chunk.length - off);
+    partial.set(chunk.subarray(off, off + take), this.partialFilled);
+    this.partialFilled += take;
+    off += take;
+    if (this.partialFilled < partial.length) return -1;
+    this.partial = null;
+    this.partialFilled = 0;
+    this.frames++;
+    onFrame(this.partialType, partial);
+    return off;
+  }
+}
+
+function readU32(b: Uint8Array, at: number): number {
+  return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16)) + b[at + 3]! * 0x1000000;
+}
