@@ -90,10 +90,11 @@ export const catalogue = {
     maxBytes: f.u32,
   }),
   FETCH_TX_SET: def(69, 'toOverlay', Feature.QUERIES, { requestId: rid, hash: f.hash }),
-  FETCH_QUORUM_SET: def(70, 'toOverlay', Feature.QUERIES, { requestId: rid, hash: f.hash }),
+  FETCH_QUORUM_SET: def(70, 'toOverlay', Feature.QUORUM_SETS, { requestId: rid, hash: f.hash }),
   GET_METRICS: def(71, 'toOverlay', Feature.QUERIES, { requestId: rid }),
   GET_PEERS: def(72, 'toOverlay', Feature.QUERIES, { requestId: rid }),
   GET_STATS: def(73, 'toOverlay', Feature.STATS, { requestId: rid }),
+  CACHE_QUORUM_SET: def(74, 'toOverlay', Feature.QUORUM_SETS, { hash: f.hash, quorumSet: f.rest }),
 
   // ── Extensions, overlay → core ─────────────────────────────────────────────────────────────────────────────
   HELLO_ACK: def(164, 'toCore', null, { hello: f.msgpack(helloAckSchema) }, true),
@@ -103,7 +104,7 @@ export const catalogue = {
   TOP_TXS_REPLY: def(168, 'toCore', Feature.QUERIES, { requestId: rid, txs: f.list(f.sized) }),
   TX_SET_BUILT: def(169, 'toCore', Feature.BUILD_TX_SET, { requestId: rid, hash: f.hash, txSet: f.rest }),
   TX_SET_REPLY: def(170, 'toCore', Feature.QUERIES, { requestId: rid, hash: f.hash, txSet: f.rest }),
-  QUORUM_SET_REPLY: def(171, 'toCore', Feature.QUERIES, { requestId: rid, hash: f.hash, quorumSet: f.rest }),
+  QUORUM_SET_REPLY: def(171, 'toCore', Feature.QUORUM_SETS, { requestId: rid, hash: f.hash, quorumSet: f.rest }),
   METRICS_REPLY: def(172, 'toCore', Feature.QUERIES, { requestId: rid, metrics: f.msgpack(metricsSchema) }),
   PEERS_REPLY: def(173, 'toCore', Feature.QUERIES, { requestId: rid, peers: f.msgpack(z.array(peerInfoSchema)) }),
   STATS_REPLY: def(174, 'toCore', Feature.STATS, { requestId: rid, stats: f.msgpack(statsSchema) }),

@@ -22,8 +22,10 @@ export const Feature = {
   TX_VERDICTS: 'tx-verdicts',
   /** SUBMIT_TX_BATCH → TX_VERDICT_BATCH. */
   TX_BATCH: 'tx-batch',
-  /** Correlated queries: GET_TOP_TXS_REQ, FETCH_TX_SET, FETCH_QUORUM_SET, GET_METRICS, GET_PEERS. */
+  /** Correlated queries: GET_TOP_TXS_REQ, FETCH_TX_SET, GET_METRICS, GET_PEERS. */
   QUERIES: 'queries',
+  /** CACHE_QUORUM_SET (core hands over quorum sets to serve) and FETCH_QUORUM_SET → QUORUM_SET_REPLY. */
+  QUORUM_SETS: 'quorum-sets',
   /** BUILD_TX_SET → TX_SET_BUILT. */
   BUILD_TX_SET: 'build-tx-set',
   /** Unsolicited PEER_CONNECTED / PEER_DISCONNECTED events. */
