@@ -1,0 +1,81 @@
+// The TOML config, validated key by key with zod. Unknown keys are errors (a typo must not be ignored).
+import { z } from 'zod';
+import { DEFAULTS } from './defaults.ts';
+
+const port = z.number().int().min(0).max(65535);
+const positive = z.number().int().min(1);
+const nonNegative = z.number().int().min(0);
+const hostPort = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'expected "host:port"');
+const stellarPublicKey = z.string().regex(/^G[A-Z2-7]{55}$/, 'expected a Stellar public key (G...)');
+
+export const configSchema = z.strictObject({
+  network_passphrase: z.string().min(1).default(DEFAULTS.networkPassphrase),
+  /** Default: .overlay-data/<peer_port> under the working directory. */
+  data_dir: z.string().min(1).optional(),
+  /** The validator's node seed (S...). Prefer node_seed_file for real deployments. */
+  node_seed: z.string().regex(/^S[A-Z2-7]{55}$/, 'expected a Stellar secret seed (S...)').optional(),
+  node_seed_file: z.string().min(1).optional(),
+  log_level: z.enum(['debug', 'info', 'warn', 'error']).default(DEFAULTS.logLevel),
+
+  ipc: z
+    .strictObject({
+      socket: z.string().min(1).optional(),
+      max_payload: z.number().int().min(1024).max(DEFAULTS.ipcMaxPayload).default(DEFAULTS.ipcMaxPayload),
+      droppable_backlog_bytes: positive.default(DEFAULTS.ipcDroppableBacklogBytes),
+    })
+    .prefault({}),
+
+  p2p: z
+    .strictObject({
+      listen_host: z.string().min(1).default('127.0.0.1'),
+      peer_port: port.default(DEFAULTS.peerPort),
+      quic: z.boolean().default(true),
+      tcp: z.boolean().default(true),
+      quic_port_offset: z.number().int().min(1).max(60000).default(DEFAULTS.quicPortOffset),
+      known_peers: z.array(hostPort).default([]),
+      preferred_peers: z.array(hostPort).default([]),
+      preferred_peer_keys: z.array(stellarPublicKey).default([]),
+      preferred_peers_only: z.boolean().default(false),
+      target_outbound: nonNegative.default(DEFAULTS.targetOutbound),
+      max_inbound: nonNegative.default(DEFAULTS.maxInbound),
+      inbound_per_ip_per_minute: positive.default(DEFAULTS.inboundPerIpPerMinute),
+      reconnect_min_ms: positive.default(DEFAULTS.reconnectMinMs),
+      reconnect_max_ms: positive.default(DEFAULTS.reconnectMaxMs),
+      dht: z.boolean().default(true),
+      dht_refresh_ms: positive.default(DEFAULTS.dhtRefreshMs),
+    })
+    .prefault({})
+    .refine((p) => p.quic || p.tcp, { message: 'at least one of quic and tcp must be enabled' }),
+
+  scp: z
+    .strictObject({
+      seen_capacity: positive.default(DEFAULTS.scpSeenCapacity),
+      state_peers: positive.default(DEFAULTS.scpStatePeers),
+      state_timeout_ms: positive.default(DEFAULTS.scpStateTimeoutMs),
+      verify_signatures: z.boolean().default(true),
+    })
+    .prefault({}),
+
+  quorum_sets: z
+    .strictObject({
+      cache_entries: positive.default(DEFAULTS.quorumSetCacheEntries),
+      fetch_timeout_ms: positive.default(DEFAULTS.quorumSetFetchTimeoutMs),
+    })
+    .prefault({}),
+
+  admin: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      host: z.string().min(1).default(DEFAULTS.adminHost),
+      /** Default: peer_port + 2 (0 picks a free port, logged at start). */
+      port: port.optional(),
+      /** Required for POST/DELETE when host is not loopback. */
+      token: z.string().min(16, 'a token must be at least 16 characters').optional(),
+    })
+    .prefault({}),
+});
+
+export type OverlayConfig = z.output<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;

@@ -1,0 +1,101 @@
+// Bounded containers. Every cache in the overlay has a size bound and an eviction rule; these are the two rules
+// we use: oldest-inserted first (seen sets) and least-recently-used (caches that are read).
+
+/** A set that forgets its oldest member past `capacity`. */
+export class BoundedSet<T> {
+  readonly capacity: number;
+  private readonly items = new Set<T>();
+  evictions = 0;
+
+  constructor(capacity: number) {
+    if (capacity < 1) throw new RangeError('capacity must be at least 1');
+    this.capacity = capacity;
+  }
+
+  get size(): number {
+    return this.items.size;
+  }
+
+  has(x: T): boolean {
+    return this.items.has(x);
+  }
+
+  /** Adds `x`; returns false if it was already there. */
+  add(x: T): boolean {
+    if (this.items.has(x)) return false;
+    this.items.add(x);
+    if (this.items.size > this.capacity) {
+      this.items.delete(this.items.values().next().value as T);
+      this.evictions++;
+    }
+    return true;
+  }
+
+  delete(x: T): boolean {
+    return this.items.delete(x);
+  }
+}
+
+/** A map bounded by entry count and by a cost (bytes); evicts least recently used first. */
+export class LruMap<K, V> {
+  readonly maxEntries: number;
+  readonly maxCost: number;
+  private readonly map = new Map<K, { value: V; cost: number }>();
+  private totalCost = 0;
+  evictions = 0;
+
+  constructor(maxEntries: number, maxCost = Number.POSITIVE_INFINITY) {
+    this.maxEntries = maxEntries;
+    this.maxCost = maxCost;
+  }
+
+  get size(): number {
+    return this.map.size;
+  }
+
+  get cost(): number {
+    return this.totalCost;
+  }
+
+  get(key: K): V | undefined {
+    const e = this.map.get(key);
+    if (e === undefined) return undefined;
+    this.map.delete(key);
+    this.map.set(key, e);
+    return e.value;
+  }
+
+  peek(key: K): V | undefined {
+    return this.map.get(key)?.value;
+  }
+
+  has(key: K): boolean {
+    return this.map.has(key);
+  }
+
+  set(key: K, value: V, cost = 0): void {
+    this.delete(key);
+    this.map.set(key, { value, cost });
+    this.totalCost += cost;
+    while (this.map.size > this.maxEntries || (this.totalCost > this.maxCost && this.map.size > 1)) {
+      const oldest = this.map.keys().next().value as K;
+      this.delete(oldest);
+      this.evictions++;
+    }
+  }
+
+  delete(key: K): boolean {
+    const e = this.map.get(key);
+    if (e === undefined) return false;
+    this.map.delete(key);
+    this.totalCost -= e.cost;
+    return true;
+  }
+
+  entries(): IterableIterator<[K, V]> {
+    const it = this.map.entries();
+    return (function* () {
+      for (const [k, e] of it) yield [k, e.value] as [K, V];
+    })();
+  }
+}
