@@ -123,8 +123,8 @@ export type Message = { [K in MessageName]: MessageOf<K> }[MessageName];
 /** Messages core sends and the overlay receives, and the reverse. */
 export type ToOverlayName = { [K in MessageName]: Catalogue[K]['direction'] extends 'toOverlay' ? K : never }[MessageName];
 export type ToCoreName = Exclude<MessageName, ToOverlayName>;
-export type ToOverlayMessage = MessageOf<ToOverlayName>;
-export type ToCoreMessage = MessageOf<ToCoreName>;
+export type ToOverlayMessage = Extract<Message, { type: ToOverlayName }>;
+export type ToCoreMessage = Extract<Message, { type: ToCoreName }>;
 
 export interface CatalogueEntry {
   readonly name: MessageName;

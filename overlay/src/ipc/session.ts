@@ -1,0 +1,229 @@
+// One core connection. The first frame decides the dialect: HELLO switches to our extensions (after negotiation),
+// anything else means the V2 dialect for the life of the connection. Bad frames are handled as
+// docs/ipc-protocol.md §6 says: fatal framing errors close; the rest get an ERROR (extension) or a counted drop (V2).
+import type { Socket } from 'node:net';
+import {
+  FrameDecoder,
+  FrameWriter,
+  ProtocolError,
+  decodeMessage,
+  entryById,
+  entryByName,
+  negotiate,
+  peekRequestId,
+  ErrorCode,
+  type ErrorCodeName,
+  type FeatureName,
+  type Hello,
+  type HelloAck,
+  type Message,
+  type ToCoreMessage,
+  type ToOverlayMessage,
+} from '#ipc-protocol';
+import type { Logger } from '../util/log.ts';
+import type { IpcMetrics } from './metrics.ts';
+
+export type Dialect = 'pending' | 'v2' | 'extended';
+
+/** Messages towards core that may be dropped (counted) when core falls behind; the rest never are. */
+const DROPPABLE: ReadonlySet<string> = new Set(['PEER_CONNECTED', 'PEER_DISCONNECTED']);
+
+/** Ours: a core this far behind (bytes queued) is considered stuck and disconnected; it resyncs on reconnect. */
+const HARD_BACKLOG_FACTOR = 4;
+
+export interface SessionOptions {
+  socket: Socket;
+  maxPayload: number;
+  droppableBacklogBytes: number;
+  log: Logger;
+  metrics: IpcMetrics;
+  /** Our side of HELLO; `ack` adds the overlay's identity. */
+  localHello: Hello;
+  ackExtras: Pick<HelloAck, 'peerId' | 'nodeKey'>;
+  onMessage: (msg: ToOverlayMessage, session: CoreSession) => void;
+  onClose: (session: CoreSession) => void;
+}
+
+export class CoreSession {
+  dialect: Dialect = 'pending';
+  features: ReadonlySet<FeatureName> = new Set();
+  readonly opened = Date.now();
+  private readonly socket: Socket;
+  private readonly decoder: FrameDecoder;
+  private readonly writer: FrameWriter;
+  private readonly opts: SessionOptions;
+  private closed = false;
+  // Per-type counters resolved once, not per frame.
+  private readonly inCounters = new Map<number, { inc(): void }>();
+  private readonly outCounters = new Map<string, { inc(): void }>();
+
+  constructor(opts: SessionOptions) {
+    this.opts = opts;
+    this.socket = opts.socket;
+    this.decoder = new FrameDecoder({ maxPayload: opts.maxPayload });
+    this.writer = new FrameWriter(this.socket, { maxPayload: opts.maxPayload });
+    this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    this.socket.on('error', (err) => opts.log.debug('core socket error', { err }));
+    this.socket.on('close', () => this.finish());
+  }
+
+  get isOpen(): boolean {
+    return !this.closed;
+  }
+
+  has(feature: FeatureName): boolean {
+    return this.dialect === 'extended' && this.features.has(feature);
+  }
+
+  /**
+   * Queues a message towards core. Extension messages are never sent to a V2 core nor for a feature core did not
+   * negotiate (counted as drops). Returns false if the message was not queued.
+   */
+  send(msg: ToCoreMessage): boolean {
+    if (this.closed) return false;
+    const entry = entryByName(msg.type);
+    if (entry.feature !== null || entry.base) {
+      const allowed = entry.base ? this.dialect === 'extended' : this.has(entry.feature!);
+      if (!allowed) {
+        this.opts.metrics.drops.labels(msg.type, 'not_negotiated').inc();
+        return false;
+      }
+    }
+    const backlog = this.backlog();
+    if (DROPPABLE.has(msg.type) && backlog > this.opts.droppableBacklogBytes) {
+      this.opts.metrics.drops.labels(msg.type, 'backlog').inc();
+      return false;
+    }
+    if (backlog > this.opts.droppableBacklogBytes * HARD_BACKLOG_FACTOR) {
+      this.opts.log.error('core is not reading; disconnecting it', { backlogBytes: backlog });
+      this.close();
+      return false;
+    }
+    try {
+      this.writer.send(msg);
+    } catch (err) {
+      this.opts.log.error('cannot encode message for core', { type: msg.type, err });
+      return false;
+    }
+    this.countOut(msg.type);
+    return true;
+  }
+
+  /** Answers a request with an ERROR (extension sessions only; a V2 core has no ERROR frame). */
+  sendError(requestId: bigint, code: ErrorCodeName, refType: number, message: string): void {
+    if (this.dialect !== 'extended' && !(code === 'ALREADY_CONNECTED' || code === 'VERSION_MISMATCH' || code === 'NETWORK_MISMATCH')) return;
+    try {
+      this.writer.send({ type: 'ERROR', requestId, error: { code: ErrorCode[code], refType, message: message.slice(0, 4096) } });
+      this.countOut('ERROR');
+    } catch (err) {
+      this.opts.log.error('cannot encode ERROR', { err });
+    }
+  }
+
+  /** Flushes what is queued, then closes. */
+  close(): void {
+    if (this.closed) return;
+    this.writer.flush();
+    this.socket.end();
+    this.finish();
+  }
+
+  private backlog(): number {
+    return this.socket.writableLength + this.writer.pendingBytes;
+  }
+
+  private finish(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.writer.close();
+    if (!this.socket.destroyed) this.socket.destroySoon();
+    this.opts.onClose(this);
+  }
+
+  private countOut(type: string): void {
+    let c = this.outCounters.get(type);
+    if (c === undefined) {
+      c = this.opts.metrics.frames.labels('out', type);
+      this.outCounters.set(type, c);
+    }
+    c.inc();
+  }
+
+  private countIn(type: number, name: string): void {
+    let c = this.inCounters.get(type);
+    if (c === undefined) {
+      c = this.opts.metrics.frames.labels('in', name);
+      this.inCounters.set(type, c);
+    }
+    c.inc();
+  }
+
+  private onData(chunk: Buffer): void {
+    this.opts.metrics.bytes.labels('in').inc(chunk.length);
+    try {
+      this.decoder.push(chunk, (type, payload) => this.onFrame(type, payload));
+    } catch (err) {
+      // Only the decoder's own fatal errors reach here: onFrame never throws.
+      const pe = err instanceof ProtocolError ? err : new ProtocolError('INTERNAL', String(err), 0, { fatal: true });
+      this.reject(pe, 0n);
+      this.opts.log.warn('closing core connection: framing lost', { code: pe.code, detail: pe.message });
+      this.close();
+    }
+  }
+
+  private onFrame(type: number, payload: Uint8Array): void {
+    let msg: Message;
+    try {
+      msg = decodeMessage(type, payload, { direction: 'toOverlay' });
+      this.countIn(type, msg.type);
+      if (this.dialect === 'pending') {
+        if (msg.type === 'HELLO') return this.onHello(msg.hello);
+        this.dialect = 'v2';
+        this.opts.log.info('core speaks the V2 dialect (no HELLO)');
+      } else if (msg.type === 'HELLO') {
+        throw new ProtocolError('PROTOCOL_STATE', 'HELLO must be the first frame of a connection', type);
+      }
+      const entry = entryById(type)!;
+      if (entry.feature !== null && !this.has(entry.feature)) {
+        throw new ProtocolError('NOT_NEGOTIATED', `${entry.name} needs feature "${entry.feature}", not negotiated`, type);
+      }
+    } catch (err) {
+      const pe = err instanceof ProtocolError ? err : new ProtocolError('MALFORMED_PAYLOAD', String(err), type);
+      this.reject(pe, peekRequestId(type, payload));
+      return;
+    }
+    try {
+      this.opts.onMessage(msg as ToOverlayMessage, this);
+    } catch (err) {
+      this.opts.log.error('handler failed', { type: msg.type, err });
+      this.sendError(peekRequestId(type, payload), 'INTERNAL', type, `internal error handling ${msg.type}`);
+    }
+  }
+
+  private onHello(hello: Hello): void {
+    try {
+      const n = negotiate(this.opts.localHello, hello);
+      this.dialect = 'extended';
+      this.features = n.features;
+      this.writer.send({
+        type: 'HELLO_ACK',
+        hello: { ...this.opts.localHello, features: [...n.features], ...this.opts.ackExtras },
+      });
+      this.countOut('HELLO_ACK');
+      this.opts.log.info('core negotiated extensions', { software: hello.software, features: [...n.features] });
+    } catch (err) {
+      const pe = err instanceof ProtocolError ? err : new ProtocolError('INTERNAL', String(err));
+      this.opts.log.warn('refusing core HELLO', { code: pe.code, detail: pe.message });
+      this.opts.metrics.errors.labels(pe.code).inc();
+      this.sendError(0n, pe.code, entryByName('HELLO').id, pe.message);
+      this.close();
+    }
+  }
+
+  /** A bad frame: counted and logged; an extension core gets an ERROR, a V2 core has the frame dropped. */
+  private reject(err: ProtocolError, requestId: bigint): void {
+    this.opts.metrics.errors.labels(err.code).inc();
+    this.opts.log.warn('bad frame from core', { code: err.code, frameType: err.frameType, detail: err.message });
+    this.sendError(requestId, err.code, err.frameType, err.message);
+  }
+}
