@@ -18,9 +18,9 @@ import { z } from 'zod';
 
 export type Direction = 'toOverlay' | 'toCore';
 
-interface Def<F extends f.Fields> {
+interface Def<F extends f.Fields, D extends Direction> {
   readonly id: number;
-  readonly direction: Direction;
+  readonly direction: D;
   /** Extension feature that must be negotiated; null for the V2 dialect. */
   readonly feature: FeatureName | null;
   /** True for the extension's HELLO/HELLO_ACK/ERROR, usable in any extension session. */
@@ -28,13 +28,13 @@ interface Def<F extends f.Fields> {
   readonly layout: f.Field<f.StructOf<F>>;
 }
 
-function def<F extends f.Fields>(
+function def<F extends f.Fields, D extends Direction>(
   id: number,
-  direction: Direction,
+  direction: D,
   feature: FeatureName | null,
   fields: F,
   base = false,
-): Def<F> {
+): Def<F, D> {
   return { id, direction, feature, base, layout: f.struct(fields) };
 }
 

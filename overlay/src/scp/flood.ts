@@ -1,0 +1,89 @@
+// SCP envelope flooding over gossipsub (one topic per network). Each envelope is decoded and its signature checked
+// once, in the topic validator; a valid new one is delivered to core exactly once and relayed by gossipsub; an
+// invalid one is rejected (the sender's gossipsub score drops). Dedup by envelope hash in bounded memory also
+// covers envelopes that arrive through SCP state responses. Gossipsub has its own stream per peer, so SCP never
+// queues behind tx traffic.
+import type { PeerId } from '@libp2p/interface';
+import { TopicValidatorResult } from '@libp2p/gossipsub';
+import type { OverlayNode } from '../p2p/node.ts';
+import { BoundedSet } from '../util/bounded.ts';
+import type { Logger } from '../util/log.ts';
+import type { CheckedEnvelope, EnvelopeChecker } from './envelope.ts';
+import type { ScpMetrics } from './metrics.ts';
+
+export interface ScpFloodOptions {
+  node: OverlayNode;
+  topic: string;
+  checker: EnvelopeChecker;
+  seenCapacity: number;
+  log: Logger;
+  metrics: ScpMetrics;
+  /** A new, valid envelope for core. */
+  deliver: (bytes: Uint8Array, envelope: CheckedEnvelope, from: PeerId | null) => void;
+}
+
+function key(hash: Uint8Array): string {
+  return Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength).toString('base64');
+}
+
+export class ScpFlood {
+  private readonly opts: ScpFloodOptions;
+  private readonly seen: BoundedSet<string>;
+
+  constructor(opts: ScpFloodOptions) {
+    this.opts = opts;
+    this.seen = new BoundedSet(opts.seenCapacity);
+  }
+
+  start(): void {
+    const { node, topic } = this.opts;
+    node.services.pubsub.topicValidators.set(topic, (peer, msg) => this.validate(msg.data, peer));
+    node.services.pubsub.subscribe(topic);
+  }
+
+  stop(): void {
+    const { node, topic } = this.opts;
+    node.services.pubsub.unsubscribe(topic);
+    node.services.pubsub.topicValidators.delete(topic);
+  }
+
+  /** Floods an envelope from our core. It is remembered so it never comes back to core. */
+  async broadcast(bytes: Uint8Array): Promise<void> {
+    const verdict = this.opts.checker.check(bytes);
+    if (verdict.ok) {
+      this.seen.add(key(verdict.envelope.hash));
+      this.opts.metrics.seen.set(this.seen.size);
+    } else {
+      // Core's own envelope failing our check means a config mismatch (network passphrase): say so loudly.
+      this.opts.log.error('core broadcast an SCP envelope that does not verify; flooding it anyway', {
+        reason: verdict.reason,
+      });
+    }
+    this.opts.metrics.broadcast.inc();
+    // Copy: the bytes are a view into the IPC receive buffer and gossipsub keeps messages for gossip.
+    await this.opts.node.services.pubsub.publish(this.opts.topic, Uint8Array.prototype.slice.call(bytes));
+  }
+
+  /** An envelope from a peer by any path (gossip or SCP state). */
+  receive(bytes: Uint8Array, from: PeerId | null): TopicValidatorResult {
+    return this.validate(bytes, from);
+  }
+
+  private validate(bytes: Uint8Array, from: PeerId | null): TopicValidatorResult {
+    const { metrics } = this.opts;
+    const verdict = this.opts.checker.check(bytes);
+    if (!verdict.ok) {
+      metrics.received.labels(verdict.reason).inc();
+      this.opts.log.debug('rejecting SCP envelope', { reason: verdict.reason, from: from?.toString() });
+      return TopicValidatorResult.Reject;
+    }
+    if (!this.seen.add(key(verdict.envelope.hash))) {
+      metrics.received.labels('duplicate').inc();
+      return TopicValidatorResult.Ignore;
+    }
+    metrics.seen.set(this.seen.size);
+    metrics.received.labels('delivered').inc();
+    this.opts.deliver(bytes, verdict.envelope, from);
+    return TopicValidatorResult.Accept;
+  }
+}

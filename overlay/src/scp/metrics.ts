@@ -1,0 +1,31 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
+
+export function createScpMetrics(registry: Registry) {
+  return {
+    received: new Counter({
+      name: 'overlay_scp_envelopes_received_total',
+      help: 'SCP envelopes from peers, by outcome (delivered, duplicate, malformed, bad_signature)',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    broadcast: new Counter({
+      name: 'overlay_scp_envelopes_broadcast_total',
+      help: 'SCP envelopes from our core flooded to the network',
+      registers: [registry],
+    }),
+    seen: new Gauge({ name: 'overlay_scp_seen_entries', help: 'Envelope hashes remembered for dedup', registers: [registry] }),
+    stateRequests: new Counter({
+      name: 'overlay_scp_state_requests_total',
+      help: 'SCP state requests, by direction (sent to peers, served to peers) and outcome',
+      labelNames: ['direction', 'outcome'] as const,
+      registers: [registry],
+    }),
+    pendingState: new Gauge({
+      name: 'overlay_scp_state_pending',
+      help: 'Peer SCP state requests waiting for our core',
+      registers: [registry],
+    }),
+  };
+}
+
+export type ScpMetrics = ReturnType<typeof createScpMetrics>;
