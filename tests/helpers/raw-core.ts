@@ -76,6 +76,7 @@ export class RawCore {
   }
 
   close(): void {
+    this.writer.flush();
     this.socket.end();
   }
 }

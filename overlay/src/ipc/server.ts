@@ -64,7 +64,8 @@ export class IpcServer {
     this.current?.close();
     const server = this.server;
     this.server = null;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (server === null) return; // never listened: the socket file (if any) belongs to someone else
+    await new Promise<void>((resolve) => server.close(() => resolve()));
     try {
       unlinkSync(this.opts.socketPath);
     } catch {
