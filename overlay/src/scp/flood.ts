@@ -11,6 +11,13 @@ import type { Logger } from '../util/log.ts';
 import type { CheckedEnvelope, EnvelopeChecker } from './envelope.ts';
 import type { ScpMetrics } from './metrics.ts';
 
+/**
+ * Ours: envelopes from core held while no peer subscribes to the topic (just after start or a partition), flushed
+ * when one does. Older ones are left to SCP state sync, as stellar-core does on connect.
+ */
+const PENDING_MAX = 1000;
+const PENDING_MAX_AGE_MS = 30_000;
+
 export interface ScpFloodOptions {
   node: OverlayNode;
   topic: string;
@@ -29,6 +36,8 @@ function key(hash: Uint8Array): string {
 export class ScpFlood {
   private readonly opts: ScpFloodOptions;
   private readonly seen: BoundedSet<string>;
+  private pending: { bytes: Uint8Array; at: number }[] = [];
+  private readonly onSubscriptionChange = () => void this.flushPending();
 
   constructor(opts: ScpFloodOptions) {
     this.opts = opts;
@@ -38,13 +47,16 @@ export class ScpFlood {
   start(): void {
     const { node, topic } = this.opts;
     node.services.pubsub.topicValidators.set(topic, (peer, msg) => this.validate(msg.data, peer));
+    node.services.pubsub.addEventListener('subscription-change', this.onSubscriptionChange);
     node.services.pubsub.subscribe(topic);
   }
 
   stop(): void {
     const { node, topic } = this.opts;
+    node.services.pubsub.removeEventListener('subscription-change', this.onSubscriptionChange);
     node.services.pubsub.unsubscribe(topic);
     node.services.pubsub.topicValidators.delete(topic);
+    this.pending = [];
   }
 
   /** Floods an envelope from our core. It is remembered so it never comes back to core. */
@@ -61,7 +73,44 @@ export class ScpFlood {
     }
     this.opts.metrics.broadcast.inc();
     // Copy: the bytes are a view into the IPC receive buffer and gossipsub keeps messages for gossip.
-    await this.opts.node.services.pubsub.publish(this.opts.topic, Uint8Array.prototype.slice.call(bytes));
+    const copy = Uint8Array.prototype.slice.call(bytes);
+    if (this.subscribers() === 0) {
+      // Published now it would reach nobody and then be refused as a duplicate on re-broadcast: hold it.
+      this.pending.push({ bytes: copy, at: Date.now() });
+      if (this.pending.length > PENDING_MAX) {
+        this.pending.shift();
+        this.opts.metrics.pendingDropped.inc();
+      }
+      this.opts.metrics.pending.set(this.pending.length);
+      return;
+    }
+    await this.publish(copy);
+  }
+
+  private subscribers(): number {
+    return this.opts.node.services.pubsub.getSubscribers(this.opts.topic).length;
+  }
+
+  private async publish(bytes: Uint8Array): Promise<void> {
+    try {
+      await this.opts.node.services.pubsub.publish(this.opts.topic, bytes);
+    } catch (err) {
+      // Core re-broadcasting an envelope gossipsub has already sent is normal: the network has it.
+      if ((err as Error).message?.includes('Duplicate')) this.opts.metrics.rebroadcastDuplicates.inc();
+      else throw err;
+    }
+  }
+
+  private async flushPending(): Promise<void> {
+    if (this.pending.length === 0 || this.subscribers() === 0) return;
+    const cutoff = Date.now() - PENDING_MAX_AGE_MS;
+    const batch = this.pending.filter((p) => p.at >= cutoff);
+    this.opts.metrics.pendingDropped.inc(this.pending.length - batch.length);
+    this.pending = [];
+    this.opts.metrics.pending.set(0);
+    for (const p of batch) {
+      await this.publish(p.bytes).catch((err) => this.opts.log.warn('publishing a held envelope failed', { err }));
+    }
   }
 
   /** An envelope from a peer by any path (gossip or SCP state). */

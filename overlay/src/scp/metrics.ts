@@ -13,6 +13,21 @@ export function createScpMetrics(registry: Registry) {
       help: 'SCP envelopes from our core flooded to the network',
       registers: [registry],
     }),
+    pending: new Gauge({
+      name: 'overlay_scp_pending_envelopes',
+      help: 'Envelopes from core held until a peer subscribes to the SCP topic',
+      registers: [registry],
+    }),
+    pendingDropped: new Counter({
+      name: 'overlay_scp_pending_dropped_total',
+      help: 'Held envelopes dropped (queue full or older than 30 s; SCP state sync covers them)',
+      registers: [registry],
+    }),
+    rebroadcastDuplicates: new Counter({
+      name: 'overlay_scp_rebroadcast_duplicates_total',
+      help: 'Envelopes core broadcast again that the network already had',
+      registers: [registry],
+    }),
     seen: new Gauge({ name: 'overlay_scp_seen_entries', help: 'Envelope hashes remembered for dedup', registers: [registry] }),
     stateRequests: new Counter({
       name: 'overlay_scp_state_requests_total',
