@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Keypair } from '@stellar/stellar-base';
-import { freePeerPort } from './ports.ts';
+import { freePeerPort } from '../../scripts/lib/ports.ts';
 import { waitFor } from './wait.ts';
 
 export const OVERLAY_BIN = new URL('../../overlay/bin/overlay-sidecar.ts', import.meta.url).pathname;

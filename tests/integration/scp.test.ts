@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { networkIdOf } from '#ipc-protocol';
 import { ScpSigner, quorumSetXdr } from '../../core-bridge/src/scp/envelopes.ts';
 import { startOverlay, getJson, type OverlayProcess } from '../helpers/overlay-process.ts';
-import { freePeerPort } from '../helpers/ports.ts';
+import { freePeerPort } from '../../scripts/lib/ports.ts';
 import { RawCore, TESTNET } from '../helpers/raw-core.ts';
 import { waitFor } from '../helpers/wait.ts';
 
