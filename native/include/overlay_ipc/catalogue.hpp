@@ -169,12 +169,20 @@ inline constexpr CatalogueEntry kCatalogue[] = {
     detail::ext(MsgType::PEER_DISCONNECTED, "PEER_DISCONNECTED", detail::kOut, Feature::PeerEvents),
 };
 
+inline constexpr std::size_t kNoEntry = ~std::size_t{0};
+
+/** Index of a frame type in kCatalogue, or kNoEntry. (Indices, not pointers, keep static_asserts valid under UBSan.) */
+constexpr std::size_t entry_index(std::uint32_t id) {
+  for (std::size_t i = 0; i < std::size(kCatalogue); ++i) {
+    if (kCatalogue[i].id() == id) return i;
+  }
+  return kNoEntry;
+}
+
 /** The entry for a frame type, or nullptr for a type this version does not know. */
 constexpr const CatalogueEntry* find_entry(std::uint32_t id) {
-  for (const auto& e : kCatalogue) {
-    if (e.id() == id) return &e;
-  }
-  return nullptr;
+  const std::size_t i = entry_index(id);
+  return i == kNoEntry ? nullptr : &kCatalogue[i];
 }
 
 constexpr const CatalogueEntry& entry_of(MsgType t) { return *find_entry(static_cast<std::uint32_t>(t)); }

@@ -362,7 +362,7 @@ constexpr bool message_list_matches_catalogue(std::index_sequence<I...>) {
   constexpr MsgType types[] = {std::variant_alternative_t<I, Message>::type...};
   if (std::size(types) != std::size(kCatalogue)) return false;
   for (std::size_t i = 0; i < std::size(types); ++i) {
-    if (find_entry(static_cast<std::uint32_t>(types[i])) == nullptr) return false;
+    if (entry_index(static_cast<std::uint32_t>(types[i])) == kNoEntry) return false;
     if (static_cast<std::uint32_t>(types[i]) >= kMaxId) return false;
     for (std::size_t j = i + 1; j < std::size(types); ++j) {
       if (types[i] == types[j]) return false;

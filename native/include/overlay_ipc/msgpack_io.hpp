@@ -8,7 +8,8 @@
 //     numbers/booleans/nil as JS would print them; binary, array and map keys are rejected;
 //   - integers outside [-2^31, 2^32) can only come as uint64/int64, which msgpackr returns as BigInt;
 //   - extension types are rejected (msgpackr knows only its own JS-specific ones, which no schema here accepts).
-// Writing follows msgpackr: smallest int encodings for integers in [-2^31, 2^32), float64 for every other number.
+// Writing follows msgpackr: smallest int encodings for integers in [-2^31, 2^32), float64 for every other number
+// (including integral ones beyond that range, as msgpackr does).
 #pragma once
 
 #ifndef MSGPACK_NO_BOOST
@@ -18,6 +19,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -174,11 +176,24 @@ class Writer {
     } else if (js::is_integer(v) && v < 0 && v >= -2147483648.0) {
       pk_.pack_int32(static_cast<std::int32_t>(v));
     } else {
-      pk_.pack_double(v);
+      float64(v);
     }
   }
 
  private:
+  /**
+   * 0xcb + IEEE 754 big-endian, always. Not packer::pack_double: msgpack-cxx 4 packs integral doubles as ints
+   * (2^32 as uint64), which msgpackr does not, so the bytes would differ from the TS side's.
+   */
+  void float64(double v) {
+    std::uint64_t bits;
+    std::memcpy(&bits, &v, sizeof bits);
+    char buf[9];
+    buf[0] = static_cast<char>(0xcb);
+    for (int i = 0; i < 8; ++i) buf[1 + i] = static_cast<char>(bits >> (56 - 8 * i));
+    sink_.write(buf, sizeof buf);
+  }
+
   static std::uint32_t count(std::size_t n) {
     if (n > 0xFFFFFFFFu) throw std::length_error("overlay_ipc: msgpack container or string too large");
     return static_cast<std::uint32_t>(n);
