@@ -12,7 +12,7 @@ import { createRegistry, flatMetrics } from './metrics/registry.ts';
 import { createOverlayNode, type OverlayNode } from './p2p/node.ts';
 import { protocolIds } from './p2p/protocols.ts';
 import { BanList } from './peers/ban-list.ts';
-import { createGater } from './peers/gater.ts';
+import { createGater, recommendedMaxConnections } from './peers/gater.ts';
 import { PeerManager } from './peers/manager.ts';
 import { QuorumSets } from './qset/quorum-sets.ts';
 import { EnvelopeChecker } from './scp/envelope.ts';
@@ -24,9 +24,6 @@ import { computeReadiness, metricsFromRegistry } from './admin/sources.ts';
 import { createLogger, type Logger } from './util/log.ts';
 import { SOFTWARE, SOFTWARE_VERSION, VERSION } from './version.ts';
 import type { Registry } from 'prom-client';
-
-/** Ours: connections allowed beyond target outbound + max inbound, for DHT queries and dials in flight. */
-const CONNECTION_SLACK = 16;
 
 export interface OverlayEvents {
   /** Core sent SHUTDOWN. */
@@ -78,7 +75,7 @@ export class Overlay extends EventEmitter<OverlayEvents> {
       tcpPort: p2p.tcp ? p2p.peer_port : null,
       quicPort: p2p.quic ? (p2p.peer_port === 0 ? 0 : p2p.peer_port + p2p.quic_port_offset) : null,
       gater: gate.gater,
-      maxConnections: p2p.target_outbound + p2p.max_inbound + CONNECTION_SLACK,
+      maxConnections: recommendedMaxConnections(p2p),
       dht: p2p.dht,
     });
     this.peers = new PeerManager({

@@ -17,7 +17,8 @@ import type { ProtocolIds } from './protocols.ts';
 export interface P2pServices {
   identify: Identify;
   ping: Ping;
-  dht: KadDHT;
+  /** Absent when `p2p.dht` is off. */
+  dht?: KadDHT;
   pubsub: GossipSub;
   [key: string]: unknown;
 }
