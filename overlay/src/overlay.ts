@@ -89,7 +89,12 @@ export class Overlay extends EventEmitter<OverlayEvents> {
     this.peers.on('connected', (peer) => this.session?.send({ type: 'PEER_CONNECTED', peer }));
     this.peers.on('disconnected', (peer) => this.session?.send({ type: 'PEER_DISCONNECTED', peer }));
 
-    const scpMetrics = createScpMetrics(registry);
+    const pubsub = this.node.services.pubsub;
+    const scpMetrics = createScpMetrics(registry, {
+      topicPeers: () => pubsub.getSubscribers(protocols.scpTopic).length,
+      // The implementation has getMeshPeers; the exported GossipSub interface does not declare it.
+      meshPeers: () => (pubsub as { getMeshPeers?(t: string): string[] }).getMeshPeers?.(protocols.scpTopic).length ?? 0,
+    });
     const checker = new EnvelopeChecker(this.networkId, config.scp.verify_signatures);
     this.quorumSets = new QuorumSets({
       node: this.node,

@@ -36,6 +36,15 @@ describe('SCP flooding across a line of 5 overlays (real processes)', function (
       const expected = i === 0 || i === 4 ? 1 : 2;
       await waitFor(`node ${i} to have ${expected} peer(s)`, async () => (await getJson<unknown[]>(`${overlays[i]!.adminUrl}/peers`)).length === expected);
     }
+    // Relays forward at once only to their gossipsub mesh, which forms on heartbeats: wait for it, as a validator
+    // joining a network would before its first ledger.
+    for (let i = 0; i < 5; i++) {
+      const expected = i === 0 || i === 4 ? 1 : 2;
+      await waitFor(`node ${i} mesh`, async () => {
+        const text = await (await fetch(`${overlays[i]!.adminUrl}/metrics`)).text();
+        return new RegExp(`^overlay_scp_mesh_peers ${expected}$`, 'm').test(text);
+      });
+    }
     signer = new ScpSigner(overlays[0]!.seed, networkIdOf(TESTNET));
   });
 

@@ -1,7 +1,29 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 
-export function createScpMetrics(registry: Registry) {
+/** Live gossipsub state read at scrape time. */
+export interface ScpProbe {
+  topicPeers(): number;
+  meshPeers(): number;
+}
+
+export function createScpMetrics(registry: Registry, probe: ScpProbe) {
   return {
+    topicPeers: new Gauge({
+      name: 'overlay_scp_topic_peers',
+      help: 'Peers subscribed to the SCP topic',
+      registers: [registry],
+      collect() {
+        this.set(probe.topicPeers());
+      },
+    }),
+    meshPeers: new Gauge({
+      name: 'overlay_scp_mesh_peers',
+      help: 'Peers in our gossipsub mesh for the SCP topic (those we relay to at once)',
+      registers: [registry],
+      collect() {
+        this.set(probe.meshPeers());
+      },
+    }),
     received: new Counter({
       name: 'overlay_scp_envelopes_received_total',
       help: 'SCP envelopes from peers, by outcome (delivered, duplicate, malformed, bad_signature)',
