@@ -231,6 +231,21 @@ void hello_and_a_session(const std::string& dir) {
   });
 }
 
+void hello_must_come_first(const std::string& dir) {
+  check::run("HELLO after another frame is refused locally (the overlay would drop it unanswered)", [&] {
+    const std::string path = dir + "/v2.sock";
+    FakeOverlay overlay(path, [](Conn& c) {
+      c.read_as<msg::SubmitTx>();
+      c.read_as<msg::Shutdown>();
+    });
+    Client client(options(path));
+    client.send(msg::SubmitTx{100, 1, {1, 2}});
+    expect(code_of([&] { client.hello(local_hello("core", kNet)); }) == "PROTOCOL_STATE", "PROTOCOL_STATE");
+    client.send(msg::Shutdown{});
+    overlay.join("v2");
+  });
+}
+
 void hello_refused(const std::string& dir) {
   check::run("an ERROR answering HELLO is a RemoteError with the overlay's code", [&] {
     const std::string path = dir + "/refuse.sock";
@@ -366,6 +381,7 @@ int main() {
   connect_gives_up_with_a_clear_error(dir);
   connect_retries_while_the_overlay_starts(dir);
   hello_and_a_session(dir);
+  hello_must_come_first(dir);
   hello_refused(dir);
   timeouts(dir);
   big_coalesced_writes(dir);

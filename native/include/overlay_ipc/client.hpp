@@ -61,6 +61,7 @@ class Client {
       inbox_ = std::move(other.inbox_);
       outbox_ = std::move(other.outbox_);
       session_ = std::move(other.session_);
+      sent_any_ = other.sent_any_;
       next_request_id_ = other.next_request_id_;
     }
     return *this;
@@ -79,10 +80,16 @@ class Client {
 
   /**
    * Sends HELLO and waits (read_timeout) for HELLO_ACK or an ERROR answering it. Returns the negotiated session;
-   * throws RemoteError if the overlay refused, VERSION_MISMATCH / NETWORK_MISMATCH if its answer does not match
-   * our offer. Other frames arriving meanwhile are kept, in order, for receive().
+   * throws RemoteError if the overlay refused (or serves another core: ALREADY_CONNECTED), VERSION_MISMATCH /
+   * NETWORK_MISMATCH if its answer does not match our offer, PROTOCOL_STATE if anything was sent before (HELLO
+   * must be the first frame). Other frames arriving meanwhile are kept, in order, for receive().
    */
   Negotiated hello(const HelloInfo& local) {
+    // The overlay picks the dialect from the first frame: after any other frame a HELLO is dropped unanswered.
+    if (sent_any_ || session_) {
+      throw ProtocolError(ErrorCode::PROTOCOL_STATE, "HELLO must be the first frame on the connection to " + path(),
+                          static_cast<std::uint32_t>(MsgType::HELLO));
+    }
     send(msg::Hello{local});
     const auto deadline = Clock::now() + options_.read_timeout;
     std::size_t scanned = 0;
@@ -135,6 +142,7 @@ class Client {
                           type);
     }
     append_frame(outbox_, m, options_.max_payload);
+    sent_any_ = true;
   }
 
   /** Writes everything queued, in as few writes as the socket allows, within write_timeout. */
@@ -307,6 +315,7 @@ class Client {
   std::deque<Frame> inbox_;
   Bytes outbox_;
   std::optional<Negotiated> session_;
+  bool sent_any_ = false;
   std::uint64_t next_request_id_ = 1;
 };
 

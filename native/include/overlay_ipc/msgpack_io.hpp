@@ -15,7 +15,10 @@
 #ifndef MSGPACK_NO_BOOST
 #define MSGPACK_NO_BOOST  // nothing here needs Boost
 #endif
-#include <msgpack.hpp>
+#include <msgpack/null_visitor.hpp>
+#include <msgpack/pack.hpp>
+#include <msgpack/unpack.hpp>  // also brings msgpack::parse and the helpers it needs
+#include <msgpack/unpack_exception.hpp>
 
 #include <cmath>
 #include <cstdint>
