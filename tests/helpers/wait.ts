@@ -8,13 +8,15 @@ export async function waitFor<T>(
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastErr: unknown;
-  while (Date.now() < deadline) {
+  // The probe runs at least once, and once more at the deadline.
+  for (;;) {
     try {
       const v = await probe();
       if (v !== undefined && v !== false && v !== null) return v as T;
     } catch (err) {
       lastErr = err;
     }
+    if (Date.now() >= deadline) break;
     await new Promise((r) => setTimeout(r, intervalMs));
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastErr ? `: ${String(lastErr)}` : ''}`);

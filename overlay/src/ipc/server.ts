@@ -2,22 +2,18 @@
 // second connection gets an ERROR and is closed; when core goes away the overlay keeps running and accepts the next.
 import { chmodSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { ErrorCode, encodeFrame, type Hello, type HelloAck, type ToOverlayMessage } from '#ipc-protocol';
+import { ErrorCode, encodeFrame } from '#ipc-protocol';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../util/log.ts';
 import { createIpcMetrics, type IpcMetrics } from './metrics.ts';
-import { CoreSession } from './session.ts';
+import { CoreSession, type SessionOptions } from './session.ts';
 import { prepareSocketPath } from './socket-path.ts';
 
-export interface IpcServerOptions {
+export interface IpcServerOptions
+  extends Pick<SessionOptions, 'maxPayload' | 'droppableBacklogBytes' | 'localHello' | 'ackExtras' | 'onMessage'> {
   socketPath: string;
-  maxPayload: number;
-  droppableBacklogBytes: number;
   log: Logger;
   registry: Registry;
-  localHello: Hello;
-  ackExtras: Pick<HelloAck, 'peerId' | 'nodeKey'>;
-  onMessage: (msg: ToOverlayMessage, session: CoreSession) => void;
   onCoreConnected?: (session: CoreSession) => void;
   onCoreDisconnected?: (session: CoreSession) => void;
 }

@@ -15,31 +15,13 @@ import { protocolIds } from '../../../overlay/src/p2p/protocols.ts';
 import { createLogger, type Logger } from '../../../overlay/src/util/log.ts';
 import { BanList } from '../../../overlay/src/peers/ban-list.ts';
 import { createGater, type Gate, type P2pConfig } from '../../../overlay/src/peers/gater.ts';
+import { waitFor } from '../../helpers/wait.ts';
 
 export const PROTOCOLS = protocolIds('00'.repeat(32));
 
 export const quietLog: Logger = createLogger('test', (process.env.OVERLAY_TEST_LOG as 'debug' | undefined) ?? 'error');
 
-export async function waitFor<T>(
-  what: string,
-  probe: () => T | undefined | false | null | Promise<T | undefined | false | null>,
-  timeoutMs = 10_000,
-  intervalMs = 25,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastErr: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined && v !== false && v !== null) return v as T;
-    } catch (err) {
-      lastErr = err;
-    }
-    if (Date.now() >= deadline) break;
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastErr ? `: ${String(lastErr)}` : ''}`);
-}
+export { waitFor };
 
 /** Polls `probe` for `ms` and fails as soon as it is false (an invariant over a period). */
 export async function holdsFor(what: string, probe: () => boolean, ms: number, intervalMs = 50): Promise<void> {
