@@ -77,6 +77,7 @@ export class Overlay extends EventEmitter<OverlayEvents> {
       gater: gate.gater,
       maxConnections: recommendedMaxConnections(p2p),
       dht: p2p.dht,
+      dhtRefreshMs: p2p.dht_refresh_ms,
     });
     this.peers = new PeerManager({
       node: this.node,

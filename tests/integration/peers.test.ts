@@ -51,6 +51,15 @@ describe('peer management (real processes)', function () {
     expect((await peersOf(dialer)).filter((p) => p.direction === 'outbound')).to.have.length(2);
   });
 
+  it('discovers a peer two hops away through Kademlia', async () => {
+    const dht = { dht: true, dht_refresh_ms: 1000 };
+    const a = await start({ p2p: dht });
+    const b = await start({ knownPeers: [a.address], p2p: dht });
+    await waitFor('b connected to a', async () => (await peersOf(a)).some((p) => p.nodeKey === b.nodeKey));
+    const c = await start({ knownPeers: [b.address], p2p: dht }); // c is told of b only
+    await waitFor('c found a', async () => (await peersOf(c)).some((p) => p.nodeKey === a.nodeKey), 30_000);
+  });
+
   it('preferred_peers_only refuses a stranger and admits a preferred key', async () => {
     const friend = await start();
     const guarded = await start({ p2p: { preferred_peers_only: true, preferred_peer_keys: [friend.nodeKey] } });

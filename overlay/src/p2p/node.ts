@@ -35,6 +35,8 @@ export interface NodeOptions {
   /** Hard ceiling on connections (inbound + outbound + slack for DHT queries). */
   maxConnections: number;
   dht: boolean;
+  /** Kademlia self-query (routing table refresh) interval; kad-dht's default when absent. */
+  dhtRefreshMs?: number;
 }
 
 // libp2p timings (ours): fail fast on loopback and LAN; the peer manager retries with backoff.
@@ -87,7 +89,8 @@ export async function createOverlayNode(opts: NodeOptions): Promise<OverlayNode>
       protocol: opts.protocols.kad,
       clientMode: false,
       peerInfoMapper: passthroughMapper, // keep loopback/private addresses: validators often peer on them
-      initialQuerySelfInterval: 0,
+      initialQuerySelfInterval: 0, // the notes: the default 1 s delay holds every cold lookup back
+      querySelfInterval: opts.dhtRefreshMs,
       allowQueryWithZeroPeers: true,
     });
   }
