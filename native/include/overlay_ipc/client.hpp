@@ -145,7 +145,10 @@ class Client {
     sent_any_ = true;
   }
 
-  /** Writes everything queued, in as few writes as the socket allows, within write_timeout. */
+  /**
+   * Writes everything queued, in as few writes as the socket allows, within write_timeout. On TIMEOUT what was not
+   * written stays queued (possibly the tail of a frame), so a later flush() resumes the stream where it stopped.
+   */
   void flush() {
     ensure_open();
     const auto deadline = Clock::now() + options_.write_timeout;

@@ -20,6 +20,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -318,13 +319,13 @@ struct Record {
   }
   template <class W>
   void write(const Out<W>& out, const value_type& v, const Path& p) const {
-    std::unordered_map<std::string_view, bool> seen;
+    std::unordered_set<std::string_view> seen;
     for (const auto& [k, val] : v) {
       const Path kp = p.child(k);
       const std::string e = key.problem(k);
       if (!e.empty()) out.fail(kp, "bad key: " + e);
       if (k == "__proto__") out.fail(kp, "\"__proto__\" cannot be a property of a JS object");
-      if (!seen.emplace(k, true).second) out.fail(kp, "duplicate key");
+      if (!seen.insert(k).second) out.fail(kp, "duplicate key");
       out.check(kp, value.problem(val));
     }
     value_type ordered = v;
