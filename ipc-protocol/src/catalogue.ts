@@ -25,6 +25,8 @@ interface Def<F extends f.Fields, D extends Direction> {
   readonly feature: FeatureName | null;
   /** True for the extension's HELLO/HELLO_ACK/ERROR, usable in any extension session. */
   readonly base?: boolean;
+  /** True when the payload starts with a u64 request id. */
+  readonly correlated: boolean;
   readonly layout: f.Field<f.StructOf<F>>;
 }
 
@@ -35,7 +37,7 @@ function def<F extends f.Fields, D extends Direction>(
   fields: F,
   base = false,
 ): Def<F, D> {
-  return { id, direction, feature, base, layout: f.struct(fields) };
+  return { id, direction, feature, base, correlated: Object.keys(fields)[0] === 'requestId', layout: f.struct(fields) };
 }
 
 const peerConfig = f.json<typeof peerConfigWireSchema, PeerConfig>(
@@ -132,6 +134,7 @@ export interface CatalogueEntry {
   readonly direction: Direction;
   readonly feature: FeatureName | null;
   readonly base: boolean;
+  readonly correlated: boolean;
   readonly layout: f.Field<any>;
 }
 
@@ -141,7 +144,15 @@ const byId = new Map<number, CatalogueEntry>();
 for (const name of MESSAGE_NAMES) {
   const d = catalogue[name];
   if (byId.has(d.id)) throw new Error(`duplicate message id ${d.id}`);
-  byId.set(d.id, { name, id: d.id, direction: d.direction, feature: d.feature, base: d.base ?? false, layout: d.layout });
+  byId.set(d.id, {
+    name,
+    id: d.id,
+    direction: d.direction,
+    feature: d.feature,
+    base: d.base ?? false,
+    correlated: d.correlated,
+    layout: d.layout,
+  });
 }
 
 export function entryById(id: number): CatalogueEntry | undefined {

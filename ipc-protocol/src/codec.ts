@@ -101,11 +101,11 @@ export function decodeAs<K extends MessageName>(name: K, payload: Uint8Array): E
 }
 
 /**
- * The request id at the head of an extension payload, read without decoding the rest, so that an ERROR can answer
+ * The request id at the head of a correlated payload, read without decoding the rest, so that an ERROR can answer
  * even a malformed request. 0n when the type carries no request id or the payload is too short.
  */
 export function peekRequestId(type: number, payload: Uint8Array): bigint {
   const entry = entryById(type);
-  if (entry === undefined || entry.feature === null || payload.length < 8) return 0n;
+  if (entry === undefined || !entry.correlated || payload.length < 8) return 0n;
   return new DataView(payload.buffer, payload.byteOffset, 8).getBigUint64(0, true);
 }

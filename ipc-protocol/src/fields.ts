@@ -185,7 +185,10 @@ export function json<S extends z.ZodType, T>(
       return fromWire(parsed.data);
     },
     write: (w, v) => {
-      w.utf8(JSON.stringify(toWire(v)));
+      // Validated on the way out too, so we never write what a conforming decoder (ours or native/) rejects.
+      const parsed = schema.safeParse(toWire(v));
+      if (!parsed.success) schemaError(0, 'JSON payload', parsed.error.issues);
+      w.utf8(JSON.stringify(parsed.data));
     },
   };
 }

@@ -139,6 +139,14 @@ describe('ipc-protocol codec', () => {
       );
     });
 
+    it('encoding refuses JSON the decoder would reject', () => {
+      expect(codeOf(() => encodeFrame({ type: 'OVERLAY_METRICS_RESPONSE', metrics: { a: Number.NaN } }))).to.equal(
+        'MALFORMED_PAYLOAD',
+      );
+      const config = { knownPeers: [''], preferredPeers: [], listenPort: 70000 };
+      expect(codeOf(() => encodeFrame({ type: 'SET_PEER_CONFIG', config }))).to.equal('MALFORMED_PAYLOAD');
+    });
+
     it('encoding refuses a payload over the limit', () => {
       expect(
         codeOf(() => encodeFrame({ type: 'BROADCAST_SCP', envelope: new Uint8Array(1025) }, 1024)),
@@ -152,8 +160,10 @@ describe('ipc-protocol codec', () => {
       expect(peekRequestId(MsgType.GET_METRICS, payload)).to.equal(77n);
     });
 
-    it('is 0 for V2 messages and short payloads', () => {
+    it('is 0 for messages without a request id and for short payloads', () => {
       expect(peekRequestId(MsgType.GET_TOP_TXS, Buffer.alloc(8, 1))).to.equal(0n);
+      expect(peekRequestId(MsgType.CACHE_QUORUM_SET, Buffer.alloc(40, 1))).to.equal(0n);
+      expect(peekRequestId(MsgType.PEER_CONNECTED, Buffer.alloc(40, 1))).to.equal(0n);
       expect(peekRequestId(MsgType.GET_METRICS, Buffer.alloc(7, 1))).to.equal(0n);
     });
   });
