@@ -565,8 +565,13 @@ async function main(): Promise<void> {
     nproc: os.availableParallelism(),
     node: process.version,
     platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+    /** Load averages at start: other work on the machine shows up here, and in the spread of `runs`. */
+    loadavgAtStart: os.loadavg(),
   };
-  console.log(`bench:codec on ${machine.cpu}, ${machine.nproc} CPUs, node ${machine.node}; median of ${RUNS} runs\n`);
+  console.log(
+    `bench:codec on ${machine.cpu}, ${machine.nproc} CPUs, node ${machine.node}; median of ${RUNS} runs; ` +
+      `load average ${machine.loadavgAtStart.map((x) => x.toFixed(2)).join(' ')}\n`,
+  );
 
   const inProc = SOCKET_ONLY ? [] : cases.map(inProcess);
   console.log('In-process (one thread; MB/s counts whole frames, header included)');
@@ -666,6 +671,7 @@ async function main(): Promise<void> {
     settings: { runs: RUNS, bytesPerTick: BYTES_PER_TICK, statistic: 'median' },
     inProcess: inProc,
     socket: sock,
+    loadavgAtEnd: os.loadavg(),
     elapsedSec: (performance.now() - started) / 1000,
   };
   const outDir = fileURLToPath(new URL('../bench-results/', import.meta.url));
