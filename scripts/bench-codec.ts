@@ -221,35 +221,30 @@ function receiver(socketPath: string): void {
       send({ ev: 'failed', error: String((err as Error)?.stack ?? err) });
       socket.destroy();
     };
+    let feed: (chunk: Buffer) => void;
     if (mode === 'ours') {
       const decoder = new FrameDecoder();
       const onFrame = (type: number, payload: Uint8Array): void => {
         sink += consume(decodeMessage(type, payload, TO_OVERLAY));
         if (++got === expected) finish();
       };
-      socket.on('data', (chunk: Buffer) => {
-        if (first === 0) first = performance.now();
-        try {
-          decoder.push(chunk, onFrame);
-        } catch (err) {
-          fail(err);
-        }
-      });
+      feed = (chunk) => decoder.push(chunk, onFrame);
     } else {
       const decoder = new BareDecoder();
       const onFrame = (payload: Uint8Array): void => {
         sink += payload.length;
         if (++got === expected) finish();
       };
-      socket.on('data', (chunk: Buffer) => {
-        if (first === 0) first = performance.now();
-        try {
-          decoder.push(chunk, onFrame);
-        } catch (err) {
-          fail(err);
-        }
-      });
+      feed = (chunk) => decoder.push(chunk, onFrame);
     }
+    socket.on('data', (chunk: Buffer) => {
+      if (first === 0) first = performance.now();
+      try {
+        feed(chunk);
+      } catch (err) {
+        fail(err);
+      }
+    });
     socket.on('error', () => {});
   });
   process.on('message', (raw) => {
