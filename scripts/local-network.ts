@@ -2,7 +2,7 @@
 // Until the reference core lands (core-bridge, issue 5), each validator's core is a synthetic driver that signs and
 // broadcasts one SCP envelope per ledger (real SCPEnvelope XDR signed by its node key) through its overlay and
 // measures how long every other validator's core takes to receive it. Ctrl-C stops everything and prints a summary.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,9 +12,9 @@ import { networkIdOf } from '#ipc-protocol';
 import { CoreConnection } from '../core-bridge/src/client/connection.ts';
 import { ScpSigner } from '../core-bridge/src/scp/envelopes.ts';
 import { freePeerPort } from './lib/ports.ts';
+import { launchOverlay } from './lib/overlay-launch.ts';
 
 const PASSPHRASE = 'Test SDF Network ; September 2015';
-const OVERLAY_BIN = new URL('../overlay/bin/overlay-sidecar.ts', import.meta.url).pathname;
 
 const { values } = parseArgs({
   options: {
@@ -51,33 +51,22 @@ const networkId = networkIdOf(PASSPHRASE);
 const ports: number[] = [];
 for (let i = 0; i < n; i++) ports.push(await freePeerPort());
 
-function startValidator(i: number): Promise<Validator> {
+async function startValidator(i: number): Promise<Validator> {
   const dir = join(root, `v${i}`);
   mkdirSync(dir, { recursive: true });
   const seed = Keypair.random().secret();
   const port = ports[i]!;
-  const known = ports.filter((_, j) => j !== i).map((p) => `"127.0.0.1:${p}"`);
+  const known = ports.filter((_, j) => j !== i).map((p) => JSON.stringify(`127.0.0.1:${p}`));
   writeFileSync(
     join(dir, 'overlay.toml'),
-    [`data_dir = "${dir}/data"`, `node_seed = "${seed}"`, `[ipc]`, `socket = "${dir}/ipc/overlay.sock"`, `[p2p]`,
+    [`data_dir = ${JSON.stringify(join(dir, 'data'))}`, `node_seed = "${seed}"`, `[ipc]`,
+      `socket = ${JSON.stringify(join(dir, 'ipc', 'overlay.sock'))}`, `[p2p]`,
       `peer_port = ${port}`, `known_peers = [${known.join(', ')}]`, `dht = false`].join('\n') + '\n',
   );
   const log = createWriteStream(join(dir, 'overlay.log'));
-  const proc = spawn(process.execPath, [OVERLAY_BIN, '--config', join(dir, 'overlay.toml')], { stdio: ['ignore', 'ignore', 'pipe'] });
-  proc.stderr!.pipe(log);
-  return new Promise((resolve, reject) => {
-    let buf = '';
-    const onData = (d: Buffer) => {
-      buf += d.toString();
-      const line = buf.split('\n').find((l) => l.includes('"msg":"ready"'));
-      if (!line) return;
-      proc.stderr!.off('data', onData);
-      const ready = JSON.parse(line) as { admin: string };
-      resolve({ name: `v${i}`, seed, port, dir, proc, signer: new ScpSigner(seed, networkId), adminUrl: ready.admin });
-    };
-    proc.stderr!.on('data', onData);
-    proc.once('exit', (code) => reject(new Error(`validator v${i} exited with ${code}; see ${dir}/overlay.log`)));
-  });
+  const { proc, ready } = launchOverlay(['--config', join(dir, 'overlay.toml')], { onLine: (l) => log.write(l + '\n') });
+  const { admin } = await ready;
+  return { name: `v${i}`, seed, port, dir, proc, signer: new ScpSigner(seed, networkId), adminUrl: admin ?? '' };
 }
 
 console.log(`starting ${n} validators (logs in ${root})…`);

@@ -22,6 +22,7 @@ import { ScpState } from './scp/state.ts';
 import { startAdminServer, type AdminServer } from './admin/http-server.ts';
 import { computeReadiness, metricsFromRegistry } from './admin/sources.ts';
 import { createLogger, type Logger } from './util/log.ts';
+import { toHex } from './util/bytes.ts';
 import { SOFTWARE, SOFTWARE_VERSION, VERSION } from './version.ts';
 import type { Registry } from 'prom-client';
 
@@ -247,10 +248,6 @@ export class Overlay extends EventEmitter<OverlayEvents> {
   }
 }
 
-function hexOf(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
-}
-
 /** Core's messages and what the overlay does with each. */
 function createRoutes(o: Overlay) {
   return {
@@ -263,7 +260,7 @@ function createRoutes(o: Overlay) {
     REQUEST_SCP_STATE: (m) => o.scpState.requestFromPeers(m.ledgerSeq),
     SCP_STATE_RESPONSE: (m) => o.scpState.respond(m.requestId, m.envelopes),
     LEDGER_CLOSED: (m) => {
-      o.lastLedger = { seq: m.ledgerSeq, hash: hexOf(m.ledgerHash) };
+      o.lastLedger = { seq: m.ledgerSeq, hash: toHex(m.ledgerHash) };
     },
     REQUEST_OVERLAY_METRICS: async (_m, s) => {
       s.send({ type: 'OVERLAY_METRICS_RESPONSE', metrics: await flatMetrics(o.registry) });

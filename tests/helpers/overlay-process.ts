@@ -1,14 +1,17 @@
 // Starts real overlay processes (overlay/bin/overlay-sidecar.ts under this Node) in a temp directory, on ports
 // chosen at run time, and waits for their "ready" log line.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Keypair } from '@stellar/stellar-base';
 import { freePeerPort } from '../../scripts/lib/ports.ts';
-import { waitFor } from './wait.ts';
+import { launchOverlay, OVERLAY_BIN, type ExitStatus } from '../../scripts/lib/overlay-launch.ts';
 
-export const OVERLAY_BIN = new URL('../../overlay/bin/overlay-sidecar.ts', import.meta.url).pathname;
+export { OVERLAY_BIN };
+
+/** How long an overlay may take to start. */
+const READY_TIMEOUT_MS = 30_000;
 
 export interface OverlayProcess {
   proc: ChildProcess;
@@ -22,8 +25,8 @@ export interface OverlayProcess {
   logs: string[];
   /** Peer address as stellar-core writes it in SET_PEER_CONFIG. */
   address: string;
-  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  exit: Promise<ExitStatus>;
+  stop(signal?: NodeJS.Signals): Promise<ExitStatus>;
   logged(pattern: RegExp): boolean;
 }
 
@@ -75,41 +78,28 @@ export async function startOverlay(opts: StartOptions = {}): Promise<OverlayProc
   const configPath = join(dir, 'overlay.toml');
   writeFileSync(configPath, config + '\n');
   const args = opts.args ? opts.args({ peerPort, socketPath, dir }) : ['--config', configPath];
-  const proc = spawn(process.execPath, [OVERLAY_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir });
   const logs: string[] = [];
-  let buf = '';
-  proc.stderr!.setEncoding('utf8').on('data', (d: string) => {
-    buf += d;
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      logs.push(buf.slice(0, i));
-      buf = buf.slice(i + 1);
-    }
-  });
-  proc.stdout!.resume();
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    proc.once('exit', (code, signal) => resolve({ code, signal })),
-  );
+  const { proc, ready: readyLine, exit } = launchOverlay(args, { cwd: dir, onLine: (l) => logs.push(l) });
   let exited = false;
   void exit.then(() => (exited = true));
-  const ready = await waitFor(
-    `overlay on port ${peerPort} to be ready`,
-    () => {
-      if (exited) throw new Error(`overlay exited early:\n${logs.slice(-20).join('\n')}`);
-      const line = logs.find((l) => l.includes('"msg":"ready"'));
-      return line ? (JSON.parse(line) as { peerId: string; nodeKey: string; admin: string }) : undefined;
-    },
-    30_000,
-  ).catch((err) => {
-    proc.kill('SIGKILL');
-    throw err;
-  });
+  let timer: NodeJS.Timeout | undefined;
+  const ready = await Promise.race([
+    readyLine,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`overlay on port ${peerPort} not ready after ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
+    }),
+  ])
+    .catch((err) => {
+      proc.kill('SIGKILL');
+      throw err;
+    })
+    .finally(() => clearTimeout(timer));
   const handle: OverlayProcess = {
     proc,
     dir,
     peerPort,
     socketPath,
-    adminUrl: ready.admin,
+    adminUrl: ready.admin ?? '',
     seed,
     nodeKey: ready.nodeKey,
     peerId: ready.peerId,

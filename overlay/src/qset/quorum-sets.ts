@@ -12,6 +12,7 @@ import { LruMap } from '../util/bounded.ts';
 import { OverlayError } from '../util/errors.ts';
 import type { Logger } from '../util/log.ts';
 import { shuffled } from '../util/random.ts';
+import { toHex } from '../util/bytes.ts';
 
 export const QsetWire = { REQUEST: 1, QUORUM_SET: 2, DONT_HAVE: 3 } as const;
 /** Ours: an SCPQuorumSet is small (nested sets of node keys); 64 KiB is far above any real one. */
@@ -31,8 +32,6 @@ export interface QuorumSetOptions {
   log: Logger;
   registry: Registry;
 }
-
-const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 
 export class QuorumSets {
   private readonly opts: QuorumSetOptions;
@@ -81,17 +80,17 @@ export class QuorumSets {
       throw new OverlayError('NOT_FOUND', 'bytes are not an SCPQuorumSet', { cause });
     }
     const copy = Uint8Array.prototype.slice.call(quorumSet);
-    this.store.set(hex(hash), copy, copy.length);
+    this.store.set(toHex(hash), copy, copy.length);
     this.metrics.stored.set(this.store.size);
   }
 
   get(hash: Uint8Array): Uint8Array | undefined {
-    return this.store.get(hex(hash));
+    return this.store.get(toHex(hash));
   }
 
   /** A peer's SCP envelope named `hash`: that peer is the first one to ask. */
   hint(hash: Uint8Array, peer: PeerId): void {
-    const k = hex(hash);
+    const k = toHex(hash);
     const list = this.hints.get(k) ?? [];
     const id = peer.toString();
     if (!list.includes(id)) {
@@ -103,7 +102,7 @@ export class QuorumSets {
 
   /** The quorum set from the store, else from peers within the fetch deadline. */
   fetch(hash: Uint8Array): Promise<Uint8Array> {
-    const k = hex(hash);
+    const k = toHex(hash);
     const have = this.store.get(k);
     if (have) {
       this.metrics.fetches.labels('cached').inc();
@@ -120,7 +119,7 @@ export class QuorumSets {
   private async fetchFromPeers(hash: Uint8Array): Promise<Uint8Array> {
     const { node } = this.opts;
     const deadline = AbortSignal.timeout(this.opts.fetchTimeoutMs);
-    const hinted = new Set(this.hints.peek(hex(hash)) ?? []);
+    const hinted = new Set(this.hints.peek(toHex(hash)) ?? []);
     const connected = node.getPeers();
     const order = [
       ...connected.filter((p) => hinted.has(p.toString())),
@@ -139,7 +138,7 @@ export class QuorumSets {
         if (f?.type === QsetWire.QUORUM_SET) {
           this.add(hash, f.payload);
           this.metrics.fetches.labels('fetched').inc();
-          return this.store.get(hex(hash))!;
+          return this.store.get(toHex(hash))!;
         }
       } catch (err) {
         this.opts.log.debug('quorum-set fetch from peer failed', { peer: peer.toString(), err });
@@ -148,7 +147,7 @@ export class QuorumSets {
     this.metrics.fetches.labels('not_found').inc();
     throw new OverlayError(
       deadline.aborted ? 'TIMEOUT' : 'NOT_FOUND',
-      `quorum set ${hex(hash).slice(0, 16)}… not found at ${order.length} peer(s)`,
+      `quorum set ${toHex(hash).slice(0, 16)}… not found at ${order.length} peer(s)`,
     );
   }
 
@@ -160,7 +159,7 @@ export class QuorumSets {
           framed.abort('malformed qset request');
           return;
         }
-        const q = this.store.get(hex(payload));
+        const q = this.store.get(toHex(payload));
         if (q) framed.send(QsetWire.QUORUM_SET, q);
         else framed.send(QsetWire.DONT_HAVE, payload);
         this.metrics.served.labels(q ? 'found' : 'dont_have').inc();

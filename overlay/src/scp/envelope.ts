@@ -89,10 +89,3 @@ function quorumSetHashOf(statement: xdr.ScpStatement): Uint8Array | null {
       return null;
   }
 }
-
-/** Signs an SCP statement the way stellar-core does (used by the reference core and tests). */
-export function scpSignaturePayload(networkId: Uint8Array, statementXdr: Uint8Array): Buffer {
-  const t = Buffer.alloc(4);
-  t.writeInt32BE(ENVELOPE_TYPE_SCP);
-  return Buffer.concat([Buffer.from(networkId), t, Buffer.from(statementXdr)]);
-}
