@@ -36,4 +36,39 @@ export const DEFAULTS = {
   ipcMaxPayload: 16 * 1024 * 1024,
   /** Ours: frames buffered towards a slow core before droppable frames are dropped. */
   ipcDroppableBacklogBytes: 64 * 1024 * 1024,
+
+  /** stellar-core: max classic transaction size (100 KiB). */
+  maxTxBytes: 100 * 1024,
+  /** Stellar protocol base fee per operation (stroops). */
+  baseFee: 100,
+  /** Ours: signature checks per worker batch; 0 threads = one per core, less the main thread. */
+  txVerifyBatch: 256,
+  txVerifyThreads: 0,
+  /** Overlay V2: mempool of 100,000 transactions. */
+  mempoolMaxTxs: 100_000,
+  /** Ours: 100,000 txs of ~1 KiB. */
+  mempoolMaxBytes: 128 * 1024 * 1024,
+  /** stellar-core tx queue: pending depth 4 ledgers, ban depth 10 ledgers, replace-by-fee needs 10× the fee rate. */
+  mempoolPendingLedgers: 4,
+  mempoolBanLedgers: 10,
+  mempoolRbfMultiplier: 10,
+  /** Overlay V2: INV batch at most 1000 hashes or 100 ms. */
+  invMaxHashes: 1000,
+  invIntervalMs: 100,
+  /** Overlay V2: GETDATA per-peer timeout 1 s, give up after 30 s. */
+  getdataTimeoutMs: 1000,
+  getdataGiveUpMs: 30_000,
+  /** go-ethereum tx fetcher: at most 4096 outstanding announcements per peer. */
+  maxAnnouncementsPerPeer: 4096,
+  /** Bitcoin Core: at most 100 in-flight requests per peer; ours allows a full INV batch. */
+  maxInflightPerPeer: 1000,
+  /** stellar-core FLOOD_TX_PERIOD_MS: rebroadcast pending txs every 200 ms within a budget. */
+  rebroadcastIntervalMs: 200,
+  rebroadcastBudget: 1000,
+  /** Overlay V2: tx-set cache keyed by ledger, 12-ledger window. */
+  txSetCacheLedgers: 12,
+  txSetCacheBytes: 256 * 1024 * 1024,
+  /** stellar-core: 1.5 s per peer when fetching a tx set; ours: give up after 10 s. */
+  txSetPeerTimeoutMs: 1500,
+  txSetFetchDeadlineMs: 10_000,
 } as const;

@@ -65,6 +65,51 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
 
+  tx: z
+    .strictObject({
+      verify_signatures: z.boolean().default(true),
+      base_fee: positive.default(DEFAULTS.baseFee),
+      max_tx_bytes: positive.default(DEFAULTS.maxTxBytes),
+      verify_batch: positive.default(DEFAULTS.txVerifyBatch),
+      /** 0: one worker per core, less the main thread (at least one). */
+      verify_threads: nonNegative.default(DEFAULTS.txVerifyThreads),
+    })
+    .prefault({}),
+
+  mempool: z
+    .strictObject({
+      max_txs: positive.default(DEFAULTS.mempoolMaxTxs),
+      max_bytes: positive.default(DEFAULTS.mempoolMaxBytes),
+      pending_ledgers: positive.default(DEFAULTS.mempoolPendingLedgers),
+      ban_ledgers: positive.default(DEFAULTS.mempoolBanLedgers),
+      rbf_multiplier: positive.default(DEFAULTS.mempoolRbfMultiplier),
+    })
+    .prefault({}),
+
+  flood: z
+    .strictObject({
+      /** pull: INV/GETDATA (announce, then fetch once); push: full txs to every peer (the legacy baseline). */
+      mode: z.enum(['pull', 'push']).default('pull'),
+      inv_max_hashes: positive.default(DEFAULTS.invMaxHashes),
+      inv_interval_ms: positive.default(DEFAULTS.invIntervalMs),
+      getdata_timeout_ms: positive.default(DEFAULTS.getdataTimeoutMs),
+      getdata_give_up_ms: positive.default(DEFAULTS.getdataGiveUpMs),
+      max_announcements_per_peer: positive.default(DEFAULTS.maxAnnouncementsPerPeer),
+      max_inflight_per_peer: positive.default(DEFAULTS.maxInflightPerPeer),
+      rebroadcast_interval_ms: positive.default(DEFAULTS.rebroadcastIntervalMs),
+      rebroadcast_budget: positive.default(DEFAULTS.rebroadcastBudget),
+    })
+    .prefault({}),
+
+  tx_sets: z
+    .strictObject({
+      cache_ledgers: positive.default(DEFAULTS.txSetCacheLedgers),
+      cache_bytes: positive.default(DEFAULTS.txSetCacheBytes),
+      peer_timeout_ms: positive.default(DEFAULTS.txSetPeerTimeoutMs),
+      fetch_deadline_ms: positive.default(DEFAULTS.txSetFetchDeadlineMs),
+    })
+    .prefault({}),
+
   admin: z
     .strictObject({
       enabled: z.boolean().default(true),
