@@ -10,7 +10,9 @@ export type OverlayErrorCode =
   | 'BAN_INVALID'
   | 'NOT_FOUND'
   | 'TIMEOUT'
-  | 'BUSY';
+  | 'BUSY'
+  /** A peer broke a peer protocol (malformed or oversized frame, caps exceeded). */
+  | 'PEER_PROTOCOL';
 
 export class OverlayError extends Error {
   override readonly name = 'OverlayError';
