@@ -18,6 +18,8 @@ export interface CheckedEnvelope {
   slotIndex: bigint;
   /** Quorum-set hash the statement names, if any. */
   quorumSetHash: Uint8Array | null;
+  /** Tx-set hashes named by the statement's values (each a StellarValue, txSetHash first), deduplicated. */
+  txSetHashes: Uint8Array[];
 }
 
 export type EnvelopeVerdict = { ok: true; envelope: CheckedEnvelope } | { ok: false; reason: 'malformed' | 'bad_signature' };
@@ -60,6 +62,7 @@ export class EnvelopeChecker {
         nodeKey,
         slotIndex: BigInt(statement.slotIndex().toString()),
         quorumSetHash: quorumSetHashOf(statement),
+        txSetHashes: txSetHashesOf(statement),
       },
     };
   }
@@ -88,4 +91,47 @@ function quorumSetHashOf(statement: xdr.ScpStatement): Uint8Array | null {
     default:
       return null;
   }
+}
+
+/** Size of a Hash in XDR: a StellarValue starts with its 32-byte txSetHash. */
+const HASH_BYTES = 32;
+
+/**
+ * The tx-set hashes a statement's values name. SCP values are opaque to SCP; for Stellar each is a StellarValue
+ * XDR whose first field is txSetHash, so its first 32 bytes are read without decoding the rest.
+ */
+function txSetHashesOf(statement: xdr.ScpStatement): Uint8Array[] {
+  const p = statement.pledges();
+  const values: Buffer[] = [];
+  switch (p.switch().name) {
+    case 'scpStNominate':
+      values.push(...p.nominate().votes(), ...p.nominate().accepted());
+      break;
+    case 'scpStPrepare': {
+      const prep = p.prepare();
+      values.push(prep.ballot().value());
+      const prepared = prep.prepared();
+      if (prepared) values.push(prepared.value());
+      const preparedPrime = prep.preparedPrime();
+      if (preparedPrime) values.push(preparedPrime.value());
+      break;
+    }
+    case 'scpStConfirm':
+      values.push(p.confirm().ballot().value());
+      break;
+    case 'scpStExternalize':
+      values.push(p.externalize().commit().value());
+      break;
+  }
+  const seen = new Set<string>();
+  const out: Uint8Array[] = [];
+  for (const v of values) {
+    if (v.length < HASH_BYTES) continue; // not a StellarValue: names no tx set
+    const h = v.subarray(0, HASH_BYTES);
+    const k = h.toString('hex');
+    if (seen.has(k)) continue;
+    seen.add(k);
+    out.push(Uint8Array.prototype.slice.call(h));
+  }
+  return out;
 }
