@@ -1,0 +1,346 @@
+// Transaction flooding between overlays. Pull mode (default): a tx entering our mempool is announced (INV) to every
+// peer that has not told us it has it; a peer that lacks it asks one announcer (GETDATA) and gets the body once.
+// Push mode (the legacy behaviour, kept as the benchmark's baseline): bodies go to every such peer at once.
+// Pending txs are announced again on a budget, and to every peer that connects, so no tx is stranded.
+import { createHash } from 'node:crypto';
+import { peerIdFromString } from '@libp2p/peer-id';
+import type { Stream, Connection } from '@libp2p/interface';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { OverlayNode } from '../../p2p/node.ts';
+import { FramedStream } from '../../p2p/framed-stream.ts';
+import { BoundedSet, LruMap } from '../../util/bounded.ts';
+import { toHex } from '../../util/bytes.ts';
+import type { Logger } from '../../util/log.ts';
+import type { TxInfo } from '../types.ts';
+import { TxFetcher } from './fetcher.ts';
+import { PeerLink } from './peer-link.ts';
+import { FloodFrame, MAX_FLOOD_FRAME, decodeHashes, decodeInv, decodeTxs } from './wire.ts';
+
+/** Overlay V2: housekeeping tick 50 ms (request timeouts, give-ups, scheduling). */
+const TICK_MS = 50;
+/** Ours: a pending tx is announced again to peers not known to have it once this old (past a fetcher's give-up). */
+const REBROADCAST_AFTER_MS = 10_000;
+/** Ours: bodies remembered to count duplicates and to skip re-fetching what is being checked. */
+const SEEN_BODIES = 200_000;
+/** Ours: hashes that failed checks, never fetched again (for a while). */
+const REJECTED = 100_000;
+/** Ours: at most this many peers remembered per tx as already having it. */
+const HAVE_FROM_PEERS = 64;
+/** Ours: one inbound flood stream per peer connection, plus one for a reconnect race. */
+const MAX_INBOUND_STREAMS = 2;
+/** Ours: hashes tracked as wanted across all peers. */
+const MAX_WANTED = 200_000;
+
+const frameNames: Record<number, string> = { 1: 'inv', 2: 'getdata', 3: 'txs', 4: 'notfound' };
+
+export interface FloodConfig {
+  mode: 'pull' | 'push';
+  inv_max_hashes: number;
+  inv_interval_ms: number;
+  getdata_timeout_ms: number;
+  getdata_give_up_ms: number;
+  max_announcements_per_peer: number;
+  max_inflight_per_peer: number;
+  rebroadcast_interval_ms: number;
+  rebroadcast_budget: number;
+}
+
+/** What flooding needs of the mempool. */
+export interface FloodMempool {
+  has(key: string): boolean;
+  get(key: string): TxInfo | undefined;
+  isBanned(key: string): boolean;
+  values(): IterableIterator<TxInfo>;
+  readonly size: number;
+}
+
+export interface TxFloodOptions {
+  node: OverlayNode;
+  protocol: string;
+  config: FloodConfig;
+  maxTxBytes: number;
+  mempool: FloodMempool;
+  /** A body from a peer, for intake (check, then mempool). `bytes` is owned. */
+  accept(bytes: Uint8Array, from: string): void;
+  /** A peer broke the protocol (scored by the caller). */
+  onMisbehave?(peer: string, reason: string): void;
+  log: Logger;
+  registry: Registry;
+}
+
+export class TxFlood {
+  private readonly opts: TxFloodOptions;
+  private readonly links = new Map<string, PeerLink>();
+  private readonly inbound = new Map<string, Set<FramedStream>>();
+  private readonly fetcher: TxFetcher;
+  private readonly seenBodies = new BoundedSet<string>(SEEN_BODIES);
+  private readonly rejectedKeys = new BoundedSet<string>(REJECTED);
+  private readonly haveFrom: LruMap<string, string[]>;
+  /** Pending txs by last announcement time (oldest first). */
+  private readonly lastAnnounced = new Map<string, number>();
+  private tick: NodeJS.Timeout | null = null;
+  private rebroadcastTimer: NodeJS.Timeout | null = null;
+  private readonly m;
+
+  constructor(opts: TxFloodOptions) {
+    this.opts = opts;
+    const c = opts.config;
+    this.haveFrom = new LruMap(MAX_WANTED + 2 * SEEN_BODIES);
+    this.fetcher = new TxFetcher({
+      timeoutMs: c.getdata_timeout_ms,
+      giveUpMs: c.getdata_give_up_ms,
+      maxAnnouncementsPerPeer: c.max_announcements_per_peer,
+      maxInflightPerPeer: c.max_inflight_per_peer,
+      maxWanted: MAX_WANTED,
+      request: (peer, hash) => this.links.get(peer)?.request(hash),
+    });
+    const registers = [opts.registry];
+    const fetcher = this.fetcher;
+    this.m = {
+      frames: new Counter({ name: 'overlay_flood_frames_total', help: 'Tx-flood frames by direction and type', labelNames: ['dir', 'type'] as const, registers }),
+      bytes: new Counter({ name: 'overlay_flood_bytes_total', help: 'Tx-flood payload bytes by direction and type', labelNames: ['dir', 'type'] as const, registers }),
+      bodies: new Counter({
+        name: 'overlay_flood_tx_bodies_received_total',
+        help: 'Tx bodies received from peers: new (first copy), duplicate (seen before), unsolicited (not asked for)',
+        labelNames: ['kind'] as const,
+        registers,
+      }),
+      announcements: new Counter({ name: 'overlay_flood_announcements_total', help: 'INV entries received, by outcome', labelNames: ['outcome'] as const, registers }),
+      announced: new Counter({ name: 'overlay_flood_announced_total', help: 'INV entries queued to peers, by cause', labelNames: ['cause'] as const, registers }),
+      pushed: new Counter({ name: 'overlay_flood_pushed_total', help: 'Tx bodies pushed unasked (push mode)', registers }),
+      served: new Counter({ name: 'overlay_flood_getdata_served_total', help: 'Hashes asked of us, by outcome', labelNames: ['outcome'] as const, registers }),
+      dropped: new Counter({ name: 'overlay_flood_dropped_frames_total', help: 'Frames dropped: queue towards the peer full or stream failed', labelNames: ['type'] as const, registers }),
+      violations: new Counter({ name: 'overlay_flood_violations_total', help: 'Peer protocol violations on the flood protocol', labelNames: ['reason'] as const, registers }),
+      wanted: new Gauge({ name: 'overlay_flood_wanted', help: 'Announced txs we lack and track', registers, collect() { this.set(fetcher.size); } }),
+      inflight: new Gauge({ name: 'overlay_flood_inflight', help: 'Hashes requested and not yet answered', registers, collect() { this.set(fetcher.inflight); } }),
+      timeouts: new Gauge({ name: 'overlay_flood_getdata_timeouts', help: 'GETDATA requests that timed out (since start)', registers, collect() { this.set(fetcher.timeouts); } }),
+      giveUps: new Gauge({ name: 'overlay_flood_give_ups', help: 'Hashes forgotten unfetched after the give-up time (since start)', registers, collect() { this.set(fetcher.giveUps); } }),
+      links: new Gauge({ name: 'overlay_flood_links', help: 'Peers with a flood link', registers }),
+    };
+  }
+
+  async start(): Promise<void> {
+    await this.opts.node.handle(this.opts.protocol, (stream, connection) => this.onInbound(stream, connection), {
+      maxInboundStreams: MAX_INBOUND_STREAMS,
+      runOnLimitedConnection: false,
+    });
+    this.tick = setInterval(() => this.fetcher.tick(), TICK_MS);
+    this.rebroadcastTimer = setInterval(() => this.rebroadcast(), this.opts.config.rebroadcast_interval_ms);
+    this.tick.unref();
+    this.rebroadcastTimer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.tick) clearInterval(this.tick);
+    if (this.rebroadcastTimer) clearInterval(this.rebroadcastTimer);
+    for (const id of [...this.links.keys()]) this.peerDisconnected(id);
+    await this.opts.node.unhandle(this.opts.protocol).catch(() => {});
+  }
+
+  /** A peer connected: open a link and tell it what we hold. */
+  peerConnected(peer: string): void {
+    if (this.links.has(peer)) return;
+    const pid = peerIdFromString(peer);
+    const link = new PeerLink({
+      peer,
+      invMaxHashes: this.opts.config.inv_max_hashes,
+      invIntervalMs: this.opts.config.inv_interval_ms,
+      open: () => this.opts.node.dialProtocol(pid, this.opts.protocol),
+      onSent: (type, bytes) => this.count('out', type, bytes),
+      onDrop: (type) => this.m.dropped.inc({ type: frameNames[type] ?? 'unknown' }),
+      onError: (err) => this.opts.log.debug('flood link error', { peer, err }),
+    });
+    this.links.set(peer, link);
+    this.m.links.set(this.links.size);
+    for (const tx of this.opts.mempool.values()) {
+      if (this.peerHas(tx.key, peer)) continue;
+      link.announce({ hash: tx.hash, feePerOp: feePerOp(tx) });
+      this.m.announced.inc({ cause: 'connect' });
+    }
+  }
+
+  /** A peer left: free everything we kept for it. */
+  peerDisconnected(peer: string): void {
+    this.links.get(peer)?.close();
+    this.links.delete(peer);
+    for (const f of this.inbound.get(peer) ?? []) f.abort('peer disconnected');
+    this.inbound.delete(peer);
+    this.fetcher.peerGone(peer);
+    this.fetcher.schedule();
+    this.m.links.set(this.links.size);
+  }
+
+  /** A tx entered our mempool (from core or a peer): announce it (pull) or push it (push). */
+  announce(tx: TxInfo): void {
+    this.fetcher.drop(tx.key);
+    this.seenBodies.add(tx.key);
+    this.lastAnnounced.set(tx.key, Date.now());
+    this.fanOut(tx, 'new');
+  }
+
+  /** A tx left our mempool. */
+  forget(key: string): void {
+    this.lastAnnounced.delete(key);
+    this.haveFrom.delete(key);
+  }
+
+  /** A body failed its checks: never fetch that hash again (for a while). */
+  rejected(key: string): void {
+    this.rejectedKeys.add(key);
+    this.fetcher.drop(key);
+  }
+
+  private fanOut(tx: TxInfo, cause: 'new' | 'rebroadcast'): void {
+    const push = this.opts.config.mode === 'push' && cause === 'new';
+    const entry = { hash: tx.hash, feePerOp: feePerOp(tx) };
+    for (const [peer, link] of this.links) {
+      if (this.peerHas(tx.key, peer)) continue;
+      if (push) {
+        link.sendTx(tx.bytes);
+        this.m.pushed.inc();
+      } else {
+        link.announce(entry);
+        this.m.announced.inc({ cause });
+      }
+    }
+  }
+
+  /** Announces again the oldest-announced pending txs, within the budget. */
+  private rebroadcast(): void {
+    const now = Date.now();
+    let budget = this.opts.config.rebroadcast_budget;
+    for (const [key, at] of this.lastAnnounced) {
+      if (budget <= 0 || now - at < REBROADCAST_AFTER_MS) break;
+      this.lastAnnounced.delete(key);
+      const tx = this.opts.mempool.get(key);
+      if (tx === undefined) continue;
+      this.lastAnnounced.set(key, now);
+      this.fanOut(tx, 'rebroadcast');
+      budget--;
+    }
+  }
+
+  private peerHas(key: string, peer: string): boolean {
+    return this.haveFrom.peek(key)?.includes(peer) ?? false;
+  }
+
+  private notePeerHas(key: string, peer: string): void {
+    const list = this.haveFrom.peek(key);
+    if (list === undefined) this.haveFrom.set(key, [peer]);
+    else if (!list.includes(peer) && list.length < HAVE_FROM_PEERS) list.push(peer);
+  }
+
+  private onInbound(stream: Stream, connection: Connection): void {
+    const peer = connection.remotePeer.toString();
+    stream.inactivityTimeout = 0;
+    let set = this.inbound.get(peer);
+    if (set === undefined) {
+      set = new Set();
+      this.inbound.set(peer, set);
+    }
+    const framed: FramedStream = new FramedStream(stream, MAX_FLOOD_FRAME, {
+      onFrame: (type, payload) => {
+        this.count('in', type, payload.length);
+        try {
+          this.onFrame(peer, type, payload);
+        } catch (err) {
+          this.misbehaved(peer, err instanceof Error ? err.message : String(err));
+          framed.abort('protocol violation');
+        }
+      },
+      onEnd: (err) => {
+        this.inbound.get(peer)?.delete(framed);
+        if (err) this.misbehaved(peer, err.message);
+      },
+    });
+    set.add(framed);
+  }
+
+  private onFrame(peer: string, type: number, payload: Uint8Array): void {
+    switch (type) {
+      case FloodFrame.INV:
+        return this.onInv(peer, payload);
+      case FloodFrame.GETDATA:
+        return this.onGetData(peer, payload);
+      case FloodFrame.TXS:
+        return this.onTxs(peer, payload);
+      case FloodFrame.NOTFOUND:
+        for (const h of decodeHashes(payload, 'NOTFOUND')) this.fetcher.notFound(peer, toHex(h));
+        this.fetcher.schedule();
+        return;
+      default:
+        throw new Error(`unknown flood frame type ${type}`);
+    }
+  }
+
+  private onInv(peer: string, payload: Uint8Array): void {
+    const mempool = this.opts.mempool;
+    for (const e of decodeInv(payload)) {
+      const key = toHex(e.hash);
+      if (mempool.has(key) || this.seenBodies.has(key)) {
+        this.notePeerHas(key, peer);
+        this.m.announcements.inc({ outcome: 'known' });
+        continue;
+      }
+      if (this.rejectedKeys.has(key) || mempool.isBanned(key)) {
+        this.m.announcements.inc({ outcome: 'rejected' });
+        continue;
+      }
+      const outcome = this.fetcher.announced(peer, e.hash, key, e.feePerOp);
+      if (outcome === 'new' || outcome === 'added') this.notePeerHas(key, peer);
+      this.m.announcements.inc({ outcome });
+    }
+    this.fetcher.schedule();
+  }
+
+  private onGetData(peer: string, payload: Uint8Array): void {
+    const link = this.links.get(peer);
+    if (link === undefined) return;
+    for (const h of decodeHashes(payload, 'GETDATA')) {
+      const tx = this.opts.mempool.get(toHex(h));
+      if (tx === undefined) {
+        link.notHave(Uint8Array.prototype.slice.call(h));
+        this.m.served.inc({ outcome: 'notfound' });
+      } else {
+        link.sendTx(tx.bytes);
+        this.notePeerHas(tx.key, peer);
+        this.m.served.inc({ outcome: 'sent' });
+      }
+    }
+  }
+
+  private onTxs(peer: string, payload: Uint8Array): void {
+    for (const body of decodeTxs(payload, this.opts.maxTxBytes)) {
+      const key = createHash('sha256').update(body).digest('hex');
+      this.notePeerHas(key, peer);
+      if (!this.seenBodies.add(key) || this.opts.mempool.has(key)) {
+        this.fetcher.drop(key);
+        this.m.bodies.inc({ kind: 'duplicate' });
+        continue;
+      }
+      const solicited = this.fetcher.received(key, peer);
+      this.m.bodies.inc({ kind: solicited ? 'new' : 'unsolicited' });
+      if (this.rejectedKeys.has(key)) continue;
+      this.opts.accept(Uint8Array.prototype.slice.call(body), peer);
+    }
+    this.fetcher.schedule();
+  }
+
+  private misbehaved(peer: string, reason: string): void {
+    const short = reason.split(':')[0]!.slice(0, 48);
+    this.m.violations.inc({ reason: short });
+    this.opts.log.debug('flood protocol violation', { peer, reason });
+    this.opts.onMisbehave?.(peer, reason);
+  }
+
+  private count(dir: 'in' | 'out', type: number, bytes: number): void {
+    const t = frameNames[type] ?? 'unknown';
+    this.m.frames.inc({ dir, type: t });
+    this.m.bytes.inc({ dir, type: t }, bytes + 8);
+  }
+}
+
+/** Fee per operation, rounded down (what an INV entry carries). */
+export function feePerOp(tx: { fee: bigint; ops: number }): bigint {
+  return tx.fee / BigInt(tx.ops);
+}

@@ -1,0 +1,202 @@
+// One peer's side of tx flooding: our outbound stream (opened lazily, reopened if it drops) with per-peer batching —
+// INV entries go out at `invMaxHashes` or after `invIntervalMs`, whichever first; tx bodies and GETDATA/NOTFOUND
+// go out once per tick — and a bounded queue for when the stream is congested or not open yet.
+import type { Stream } from '@libp2p/interface';
+import { FramedStream } from '../../p2p/framed-stream.ts';
+import {
+  FloodFrame,
+  MAX_FLOOD_FRAME,
+  MAX_HASHES_PER_FRAME,
+  TXS_FRAME_SOFT_BYTES,
+  encodeHashes,
+  encodeInv,
+  encodeTxs,
+  type InvEntry,
+} from './wire.ts';
+
+/** stellar-core OUTBOUND_TX_QUEUE_BYTE_LIMIT: 3 MiB queued towards one peer, then frames are dropped. */
+export const OUTBOUND_QUEUE_BYTES = 3 * 1024 * 1024;
+/** Ours: a peer whose stream could not be opened this many times in a row is not tried again on this connection. */
+const MAX_OPEN_FAILURES = 3;
+
+export interface LinkOptions {
+  peer: string;
+  invMaxHashes: number;
+  invIntervalMs: number;
+  open(): Promise<Stream>;
+  /** A frame dropped because the queue was full (the peer fetches elsewhere or asks again). */
+  onDrop(type: number, bytes: number): void;
+  onSent(type: number, bytes: number): void;
+  onError(err: unknown): void;
+}
+
+export class PeerLink {
+  readonly peer: string;
+  private readonly opts: LinkOptions;
+  private out: FramedStream | null = null;
+  private opening: Promise<void> | null = null;
+  private closed = false;
+  private readonly queue: { type: number; payload: Uint8Array }[] = [];
+  private queuedBytes = 0;
+  private inv: InvEntry[] = [];
+  private invTimer: NodeJS.Timeout | null = null;
+  private txs: Uint8Array[] = [];
+  private txBytes = 0;
+  private getData: Uint8Array[] = [];
+  private notFound: Uint8Array[] = [];
+  private tickScheduled = false;
+  private openFailures = 0;
+
+  constructor(opts: LinkOptions) {
+    this.peer = opts.peer;
+    this.opts = opts;
+  }
+
+  announce(entry: InvEntry): void {
+    if (this.closed) return;
+    this.inv.push(entry);
+    if (this.inv.length >= this.opts.invMaxHashes) this.flushInv();
+    else this.invTimer ??= setTimeout(() => this.flushInv(), this.opts.invIntervalMs);
+  }
+
+  sendTx(body: Uint8Array): void {
+    if (this.closed) return;
+    if (this.txBytes + body.length > TXS_FRAME_SOFT_BYTES && this.txs.length > 0) this.flushTxs();
+    this.txs.push(body);
+    this.txBytes += body.length;
+    this.scheduleTick();
+  }
+
+  request(hash: Uint8Array): void {
+    if (this.closed) return;
+    this.getData.push(hash);
+    if (this.getData.length >= MAX_HASHES_PER_FRAME) this.flushHashes();
+    this.scheduleTick();
+  }
+
+  notHave(hash: Uint8Array): void {
+    if (this.closed) return;
+    this.notFound.push(hash);
+    if (this.notFound.length >= MAX_HASHES_PER_FRAME) this.flushHashes();
+    this.scheduleTick();
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.invTimer) clearTimeout(this.invTimer);
+    this.invTimer = null;
+    this.inv = [];
+    this.txs = [];
+    this.queue.length = 0;
+    this.queuedBytes = 0;
+    const out = this.out;
+    this.out = null;
+    if (out) void out.close();
+  }
+
+  private scheduleTick(): void {
+    if (this.tickScheduled) return;
+    this.tickScheduled = true;
+    setImmediate(() => {
+      this.tickScheduled = false;
+      this.flushHashes();
+      this.flushTxs();
+    });
+  }
+
+  private flushInv(): void {
+    if (this.invTimer) clearTimeout(this.invTimer);
+    this.invTimer = null;
+    while (this.inv.length > 0) {
+      const batch = this.inv.splice(0, Math.min(this.opts.invMaxHashes, MAX_HASHES_PER_FRAME));
+      this.write(FloodFrame.INV, encodeInv(batch));
+    }
+  }
+
+  private flushTxs(): void {
+    if (this.txs.length === 0) return;
+    const batch = this.txs;
+    this.txs = [];
+    this.txBytes = 0;
+    this.write(FloodFrame.TXS, encodeTxs(batch));
+  }
+
+  private flushHashes(): void {
+    if (this.getData.length > 0) {
+      const h = this.getData;
+      this.getData = [];
+      this.write(FloodFrame.GETDATA, encodeHashes(h));
+    }
+    if (this.notFound.length > 0) {
+      const h = this.notFound;
+      this.notFound = [];
+      this.write(FloodFrame.NOTFOUND, encodeHashes(h));
+    }
+  }
+
+  private write(type: number, payload: Uint8Array): void {
+    if (this.closed) return;
+    if (this.queue.length === 0 && this.out?.isOpen && !this.out.stream.writableNeedsDrain) {
+      this.sendNow(type, payload);
+      return;
+    }
+    if (this.queuedBytes + payload.length > OUTBOUND_QUEUE_BYTES) {
+      this.opts.onDrop(type, payload.length);
+      return;
+    }
+    this.queue.push({ type, payload });
+    this.queuedBytes += payload.length;
+    this.pump();
+  }
+
+  private sendNow(type: number, payload: Uint8Array): void {
+    const out = this.out!;
+    try {
+      if (!out.send(type, payload)) void out.stream.onDrain().then(() => this.pump(), () => {});
+      this.opts.onSent(type, payload.length);
+    } catch (err) {
+      this.opts.onDrop(type, payload.length);
+      this.opts.onError(err);
+    }
+  }
+
+  /** Sends what is queued while the stream accepts it; opens the stream first if needed. */
+  private pump(): void {
+    if (this.closed) return;
+    if (!this.out?.isOpen) {
+      this.out = null;
+      this.opening ??= this.openStream().finally(() => {
+        this.opening = null;
+      });
+      return;
+    }
+    while (this.queue.length > 0 && !this.out.stream.writableNeedsDrain) {
+      const f = this.queue.shift()!;
+      this.queuedBytes -= f.payload.length;
+      this.sendNow(f.type, f.payload);
+    }
+  }
+
+  private async openStream(): Promise<void> {
+    try {
+      const stream = await this.opts.open();
+      if (this.closed) {
+        stream.abort(new Error('link closed'));
+        return;
+      }
+      // Long-lived: a quiet peer must not have its stream timed out from under us.
+      stream.inactivityTimeout = 0;
+      // We never read on our outbound stream; the peer answers on its own.
+      this.out = new FramedStream(stream, MAX_FLOOD_FRAME, { onFrame: () => {}, onEnd: () => (this.out = null) });
+      this.openFailures = 0;
+      this.pump();
+    } catch (err) {
+      // The peer is gone or refuses the protocol: drop what was queued for it; the flood layer forgets it on disconnect.
+      for (const f of this.queue) this.opts.onDrop(f.type, f.payload.length);
+      this.queue.length = 0;
+      this.queuedBytes = 0;
+      if (++this.openFailures >= MAX_OPEN_FAILURES) this.close();
+      this.opts.onError(err);
+    }
+  }
+}
