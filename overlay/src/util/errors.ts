@@ -12,7 +12,9 @@ export type OverlayErrorCode =
   | 'TIMEOUT'
   | 'BUSY'
   /** A peer broke a peer protocol (malformed or oversized frame, caps exceeded). */
-  | 'PEER_PROTOCOL';
+  | 'PEER_PROTOCOL'
+  /** Bytes that are not a tx set, or not the one its hash names. */
+  | 'TXSET_INVALID';
 
 export class OverlayError extends Error {
   override readonly name = 'OverlayError';
