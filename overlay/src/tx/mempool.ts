@@ -1,0 +1,419 @@
+// The overlay's mempool: checked txs waiting for a ledger. stellar-core's tx queue, simplified to what the overlay
+// sees (no ledger state): per-account chains of consecutive sequence numbers, bounded by count and by bytes, ordered
+// by exact fee rate, replace-by-fee, expiry after a few ledgers followed by a temporary ban of the hash.
+//
+// Structures: txs by key (insertion order = age, which expiry walks from the front), chains by account, two heaps
+// over the same entries (cheapest first for eviction, best first for `top`), bans (insertion order = expiry order)
+// and the last externalized seq of recently seen accounts. Everything is bounded by max_txs or a multiple of it.
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { TxReasonName } from '#ipc-protocol';
+import { LruMap } from '../util/bounded.ts';
+import { toHex } from '../util/bytes.ts';
+import { bestFirst, compareRate, evictFirst, paysMultipleOf, type FeeKey } from './fee-order.ts';
+import { IndexedHeap } from './indexed-heap.ts';
+import type { TxInfo } from './types.ts';
+
+// ---- constants --------------------------------------------------------------------------------------------------
+/** Ours: bans held at most 4 × max_txs (every expiry bans its hashes), the oldest evicted first. */
+const BANS_PER_TX = 4;
+/** Ours: last externalized seqs remembered for as many accounts as the pool holds txs, least recently used out. */
+const ACCOUNT_SEQS_PER_TX = 1;
+
+export type RemovalCause = 'included' | 'stale' | 'expired' | 'evicted' | 'replaced';
+
+export type AddResult =
+  | { status: 'ACCEPTED'; evicted: TxInfo[]; replaced: TxInfo | null }
+  | { status: 'DUPLICATE' }
+  | { status: 'INVALID' | 'TRY_AGAIN_LATER'; reason: TxReasonName };
+
+export interface MempoolOptions {
+  maxTxs: number;
+  maxBytes: number;
+  /** Ledgers a tx may wait before it expires (stellar-core pending depth). */
+  pendingLedgers: number;
+  /** Ledgers an expired tx's hash stays banned (stellar-core ban depth). */
+  banLedgers: number;
+  /** Replace-by-fee: the newcomer's fee rate must be at least this multiple of the replaced one's. */
+  rbfMultiplier: number;
+  registry?: Registry;
+  /** Called once for every tx that leaves the pool, whatever the cause, after the pool is consistent again. */
+  onRemove?: (tx: TxInfo, cause: RemovalCause) => void;
+}
+
+/** A pending tx with its place in the heaps and the ledger tick it arrived at. */
+interface Entry extends FeeKey {
+  readonly tx: TxInfo;
+  readonly addedTick: number;
+  evictPos: number;
+  bestPos: number;
+}
+
+type Refusal = Exclude<AddResult, { status: 'ACCEPTED' }>;
+const DUPLICATE: Refusal = Object.freeze({ status: 'DUPLICATE' });
+const BANNED: Refusal = Object.freeze({ status: 'INVALID', reason: 'BANNED' });
+const BAD_SEQUENCE: Refusal = Object.freeze({ status: 'INVALID', reason: 'BAD_SEQUENCE' });
+const REPLACE_FEE_TOO_LOW: Refusal = Object.freeze({ status: 'INVALID', reason: 'REPLACE_FEE_TOO_LOW' });
+const MEMPOOL_FULL: Refusal = Object.freeze({ status: 'TRY_AGAIN_LATER', reason: 'MEMPOOL_FULL' });
+
+const CAUSES: readonly RemovalCause[] = ['included', 'stale', 'expired', 'evicted', 'replaced'];
+const OUTCOMES = ['accepted', 'duplicate', 'banned', 'bad_sequence', 'replace_fee_too_low', 'mempool_full'] as const;
+type Outcome = (typeof OUTCOMES)[number];
+
+function outcomeOf(r: AddResult): Outcome {
+  if (r.status === 'ACCEPTED') return 'accepted';
+  if (r.status === 'DUPLICATE') return 'duplicate';
+  return r.reason.toLowerCase() as Outcome;
+}
+
+function positiveInt(name: string, v: number): void {
+  if (!Number.isSafeInteger(v) || v < 1) throw new RangeError(`${name} must be a positive integer, got ${v}`);
+}
+
+export class Mempool {
+  private readonly maxTxs: number;
+  private readonly maxBytes: number;
+  private readonly pendingLedgers: number;
+  private readonly banLedgers: number;
+  private readonly rbfMultiplier: bigint;
+  private readonly onRemove: ((tx: TxInfo, cause: RemovalCause) => void) | undefined;
+
+  /** Insertion order is arrival order, so `addedTick` never decreases along it (expiry walks the front). */
+  private readonly byKey = new Map<string, Entry>();
+  /** Per source account, seq ascending and consecutive (no holes); an account without txs has no entry. */
+  private readonly accounts = new Map<string, TxInfo[]>();
+  private readonly evictOrder = new IndexedHeap<Entry>(evictFirst, {
+    get: (e) => e.evictPos,
+    set: (e, i) => void (e.evictPos = i),
+  });
+  private readonly bestOrder = new IndexedHeap<Entry>(bestFirst, {
+    get: (e) => e.bestPos,
+    set: (e, i) => void (e.bestPos = i),
+  });
+  /** Banned hash → tick at which the ban lifts. Read with `has`/`peek` only, so insertion order = lifting order. */
+  private readonly bans: LruMap<string, number>;
+  /** Account → seq of its last tx we saw externalized. */
+  private readonly lastSeqs: LruMap<string, bigint>;
+  private totalBytes = 0;
+  /** Ledgers seen (the unit of ages and bans), and the last ledger's sequence number. */
+  private tick = 0;
+  private lastLedger = 0;
+  private readonly metrics;
+
+  constructor(opts: MempoolOptions) {
+    positiveInt('maxTxs', opts.maxTxs);
+    positiveInt('maxBytes', opts.maxBytes);
+    positiveInt('pendingLedgers', opts.pendingLedgers);
+    positiveInt('banLedgers', opts.banLedgers);
+    positiveInt('rbfMultiplier', opts.rbfMultiplier);
+    this.maxTxs = opts.maxTxs;
+    this.maxBytes = opts.maxBytes;
+    this.pendingLedgers = opts.pendingLedgers;
+    this.banLedgers = opts.banLedgers;
+    this.rbfMultiplier = BigInt(opts.rbfMultiplier);
+    this.onRemove = opts.onRemove;
+    this.bans = new LruMap(BANS_PER_TX * opts.maxTxs);
+    this.lastSeqs = new LruMap(ACCOUNT_SEQS_PER_TX * opts.maxTxs);
+    this.metrics = this.createMetrics(opts.registry);
+  }
+
+  private createMetrics(registry: Registry | undefined) {
+    const registers = registry ? [registry] : [];
+    const pool = this; // the gauges read the pool at scrape time, not on every change
+    const gauge = (name: string, help: string, read: () => number): Gauge =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          this.set(read());
+        },
+      });
+    gauge('overlay_mempool_txs', 'Pending transactions', () => pool.byKey.size);
+    gauge('overlay_mempool_bytes', 'Bytes of pending transaction envelopes', () => pool.totalBytes);
+    gauge('overlay_mempool_accounts', 'Accounts with pending transactions', () => pool.accounts.size);
+    gauge('overlay_mempool_banned', 'Banned transaction hashes', () => pool.bans.size);
+    gauge('overlay_mempool_account_seqs', 'Accounts whose last externalized seq is remembered', () => pool.lastSeqs.size);
+    const removed = new Counter({
+      name: 'overlay_mempool_removed_total',
+      help: 'Transactions removed from the mempool, by cause',
+      labelNames: ['cause'] as const,
+      registers,
+    });
+    const added = new Counter({
+      name: 'overlay_mempool_added_total',
+      help: 'Transactions offered to the mempool, by outcome',
+      labelNames: ['outcome'] as const,
+      registers,
+    });
+    const evictions = new Counter({
+      name: 'overlay_mempool_bounded_evictions_total',
+      help: 'Entries dropped from the mempool side tables at their bound (bans, account seqs)',
+      labelNames: ['table'] as const,
+      registers,
+    });
+    // Children bound once: add() runs per tx and must not build label sets each time.
+    return {
+      removed: Object.fromEntries(CAUSES.map((c) => [c, removed.labels(c)])) as Record<RemovalCause, Counter.Internal>,
+      added: Object.fromEntries(OUTCOMES.map((o) => [o, added.labels(o)])) as Record<Outcome, Counter.Internal>,
+      bansEvicted: evictions.labels('bans'),
+      accountSeqsEvicted: evictions.labels('account_seqs'),
+    };
+  }
+
+  get size(): number {
+    return this.byKey.size;
+  }
+
+  get bytes(): number {
+    return this.totalBytes;
+  }
+
+  /** Sequence number of the last closed ledger (0 before the first). */
+  get ledgerSeq(): number {
+    return this.lastLedger;
+  }
+
+  has(key: string): boolean {
+    return this.byKey.has(key);
+  }
+
+  get(key: string): TxInfo | undefined {
+    return this.byKey.get(key)?.tx;
+  }
+
+  isBanned(key: string): boolean {
+    return this.bans.has(key);
+  }
+
+  add(tx: TxInfo): AddResult {
+    const r = this.tryAdd(tx);
+    this.metrics.added[outcomeOf(r)].inc();
+    return r;
+  }
+
+  private tryAdd(tx: TxInfo): AddResult {
+    if (this.byKey.has(tx.key)) return DUPLICATE;
+    if (this.bans.has(tx.key)) return BANNED;
+
+    const chain = this.accounts.get(tx.source);
+    let replaced: Entry | undefined;
+    if (chain !== undefined) {
+      const first = (chain[0] as TxInfo).seq;
+      const offset = tx.seq - first;
+      if (offset < 0n || offset > BigInt(chain.length)) return BAD_SEQUENCE;
+      if (offset < BigInt(chain.length)) replaced = this.entryOf(chain[Number(offset)] as TxInfo);
+    } else {
+      const last = this.lastSeqs.get(tx.source);
+      if (last !== undefined && tx.seq <= last) return BAD_SEQUENCE;
+    }
+
+    const entry: Entry = {
+      tx,
+      key: tx.key,
+      fee: tx.fee,
+      ops: tx.ops,
+      feeNum: Number(tx.fee),
+      addedTick: this.tick,
+      evictPos: -1,
+      bestPos: -1,
+    };
+    if (replaced !== undefined && !paysMultipleOf(entry, replaced, this.rbfMultiplier)) return REPLACE_FEE_TOO_LOW;
+
+    // Room: what must go beyond the tx being replaced (which leaves anyway).
+    const size = tx.bytes.length;
+    if (size > this.maxBytes) return MEMPOOL_FULL;
+    const needTxs = this.byKey.size + (replaced ? 0 : 1) - this.maxTxs;
+    const needBytes = this.totalBytes + size - (replaced ? replaced.tx.bytes.length : 0) - this.maxBytes;
+    let victims: readonly Entry[] = [];
+    if (needTxs > 0 || needBytes > 0) {
+      const plan = this.planEviction(entry, replaced, needTxs, needBytes);
+      if (plan === null) return MEMPOOL_FULL;
+      victims = plan;
+    }
+
+    // Commit: nothing above changed the pool.
+    const evicted: TxInfo[] = [];
+    for (const v of victims) if (this.byKey.has(v.key)) this.truncateChain(v.tx, evicted);
+    if (replaced !== undefined) {
+      const own = this.accounts.get(tx.source) as TxInfo[];
+      this.unindex(replaced);
+      own[Number(tx.seq - (own[0] as TxInfo).seq)] = tx;
+    } else if (chain !== undefined) {
+      chain.push(tx);
+    } else {
+      this.accounts.set(tx.source, [tx]);
+    }
+    this.index(entry);
+
+    this.removed(evicted, 'evicted');
+    const old = replaced?.tx ?? null;
+    if (old !== null) this.removed([old], 'replaced');
+    return { status: 'ACCEPTED', evicted, replaced: old };
+  }
+
+  /**
+   * The chains to cut (each from the returned entry to its account's end) to free `needTxs` txs and `needBytes`
+   * bytes, cheapest first; null if the newcomer does not pay strictly more than every tx that would go, or if the
+   * cheapest is one of its own predecessors (a newcomer never cuts the chain it extends; looking past it would make
+   * add O(chain) instead of O(log n)).
+   */
+  private planEviction(newcomer: Entry, replaced: Entry | undefined, needTxs: number, needBytes: number): Entry[] | null {
+    const planned = new Set<Entry>();
+    const cuts: Entry[] = [];
+    for (const c of this.evictOrder.ordered()) {
+      if (needTxs <= 0 && needBytes <= 0) break;
+      if (c === replaced || planned.has(c)) continue;
+      if (compareRate(newcomer, c) <= 0) return null;
+      if (c.tx.source === newcomer.tx.source && c.tx.seq < newcomer.tx.seq) return null;
+      const chain = this.accounts.get(c.tx.source) as TxInfo[];
+      for (let i = Number(c.tx.seq - (chain[0] as TxInfo).seq); i < chain.length; i++) {
+        const s = this.entryOf(chain[i] as TxInfo);
+        if (planned.has(s)) break; // the rest of the chain was cut from a cheaper successor
+        if (compareRate(newcomer, s) <= 0) return null;
+        planned.add(s);
+        needTxs--;
+        needBytes -= s.tx.bytes.length;
+      }
+      cuts.push(c);
+    }
+    return needTxs <= 0 && needBytes <= 0 ? cuts : null;
+  }
+
+  /** Best fee rate first, at most n (ties by key ascending). */
+  top(n: number): TxInfo[] {
+    const out: TxInfo[] = [];
+    if (n <= 0) return out;
+    for (const e of this.bestOrder.ordered()) {
+      out.push(e.tx);
+      if (out.length >= n) break;
+    }
+    return out;
+  }
+
+  /** Each account's pending chain, seq ascending. The arrays are live: read them before changing the pool. */
+  *chains(): IterableIterator<readonly TxInfo[]> {
+    yield* this.accounts.values();
+  }
+
+  *values(): IterableIterator<TxInfo> {
+    for (const e of this.byKey.values()) yield e.tx;
+  }
+
+  /**
+   * A ledger externalized these txs (hashes as bytes or lowercase hex; unknown ones are ignored). Removes them
+   * ('included'), remembers each account's last externalized seq and drops the account's txs at or below it ('stale').
+   */
+  externalized(hashes: Iterable<Uint8Array | string>): TxInfo[] {
+    let included: Set<string> | undefined;
+    let upTo: Map<string, bigint> | undefined;
+    for (const h of hashes) {
+      const key = typeof h === 'string' ? h : toHex(h);
+      const e = this.byKey.get(key);
+      if (e === undefined) continue;
+      (included ??= new Set()).add(key);
+      upTo ??= new Map();
+      const { source, seq } = e.tx;
+      const prev = upTo.get(source);
+      if (prev === undefined || seq > prev) upTo.set(source, seq);
+    }
+    if (upTo === undefined || included === undefined) return [];
+
+    const out: TxInfo[] = [];
+    const stale: TxInfo[] = [];
+    const inc: TxInfo[] = [];
+    for (const [source, seq] of upTo) {
+      const known = this.lastSeqs.peek(source);
+      if (known === undefined || seq > known) this.rememberSeq(source, seq);
+      const chain = this.accounts.get(source) as TxInfo[];
+      const count = Number(seq - (chain[0] as TxInfo).seq) + 1;
+      for (let i = 0; i < count; i++) {
+        const tx = chain[i] as TxInfo;
+        this.unindex(this.entryOf(tx));
+        (included.has(tx.key) ? inc : stale).push(tx);
+        out.push(tx);
+      }
+      if (count === chain.length) this.accounts.delete(source);
+      else chain.splice(0, count);
+    }
+    this.removed(inc, 'included');
+    this.removed(stale, 'stale');
+    return out;
+  }
+
+  /**
+   * Ledger `seq` closed. Ages count ledgers (a jump of several counts as several; a repeat or an older seq changes
+   * nothing). Lifts bans whose time is up, then expires txs added more than pending_ledgers ledgers ago, with their
+   * chain successors, and bans their hashes for ban_ledgers ledgers.
+   */
+  ledgerClosed(seq: number): TxInfo[] {
+    const steps = this.lastLedger === 0 ? 1 : seq - this.lastLedger;
+    if (!(steps > 0)) return [];
+    this.lastLedger = seq;
+    this.tick += steps;
+
+    for (const [key, until] of this.bans.entries()) {
+      if (until > this.tick) break;
+      this.bans.delete(key);
+    }
+
+    const expired: TxInfo[] = [];
+    for (const e of this.byKey.values()) {
+      if (this.tick - e.addedTick <= this.pendingLedgers) break;
+      this.truncateChain(e.tx, expired);
+    }
+    const until = this.tick + this.banLedgers;
+    const before = this.bans.evictions;
+    for (const tx of expired) this.bans.set(tx.key, until);
+    if (this.bans.evictions > before) this.metrics.bansEvicted.inc(this.bans.evictions - before);
+    this.removed(expired, 'expired');
+    return expired;
+  }
+
+  // ---- internals ----------------------------------------------------------------------------------------------
+
+  private entryOf(tx: TxInfo): Entry {
+    return this.byKey.get(tx.key) as Entry;
+  }
+
+  private index(e: Entry): void {
+    this.byKey.set(e.key, e);
+    this.evictOrder.push(e);
+    this.bestOrder.push(e);
+    this.totalBytes += e.tx.bytes.length;
+  }
+
+  /** Forgets the entry everywhere but its account chain (the caller fixes the chain). */
+  private unindex(e: Entry): void {
+    this.byKey.delete(e.key);
+    this.evictOrder.remove(e);
+    this.bestOrder.remove(e);
+    this.totalBytes -= e.tx.bytes.length;
+  }
+
+  /** Removes `from` and everything after it in its account's chain (a chain never has holes); appends to `out`. */
+  private truncateChain(from: TxInfo, out: TxInfo[]): void {
+    const chain = this.accounts.get(from.source) as TxInfo[];
+    const start = Number(from.seq - (chain[0] as TxInfo).seq);
+    for (let i = start; i < chain.length; i++) {
+      const tx = chain[i] as TxInfo;
+      this.unindex(this.entryOf(tx));
+      out.push(tx);
+    }
+    if (start === 0) this.accounts.delete(from.source);
+    else chain.length = start;
+  }
+
+  private rememberSeq(source: string, seq: bigint): void {
+    const before = this.lastSeqs.evictions;
+    this.lastSeqs.set(source, seq);
+    if (this.lastSeqs.evictions > before) this.metrics.accountSeqsEvicted.inc(this.lastSeqs.evictions - before);
+  }
+
+  /** Counts removals and tells the listener; called once the pool is consistent. */
+  private removed(txs: readonly TxInfo[], cause: RemovalCause): void {
+    if (txs.length === 0) return;
+    this.metrics.removed[cause].inc(txs.length);
+    const listener = this.onRemove;
+    if (listener !== undefined) for (const tx of txs) listener(tx, cause);
+  }
+}
