@@ -1,0 +1,102 @@
+// Transaction signatures: ed25519 over the tagged transaction hash, SHA-256(networkId ‖ ENVELOPE_TYPE ‖ XDR(tx)),
+// with node:crypto and a cached KeyObject per account key (as scp/envelope.ts does: ~10k verifies/s per core).
+// A transaction that fails on our network is tried on the other well-known networks so a client that signed for
+// the wrong one hears WRONG_NETWORK rather than BAD_SIGNATURE.
+import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { Networks, type xdr } from '@stellar/stellar-base';
+import { networkIdOf } from '#ipc-protocol';
+import { LruMap } from '../util/bounded.ts';
+import { toHex } from '../util/bytes.ts';
+
+// ---- constants --------------------------------------------------------------------------------------------------
+/** DER prefix of an ed25519 SubjectPublicKeyInfo; the raw 32-byte key follows. */
+const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+/** Ours: account keys whose KeyObject we keep (16k ≈ a few MB); least recently used forgotten first. */
+export const KEY_CACHE_ENTRIES = 16_384;
+/** Stellar: ed25519 signatures are 64 bytes; a signature hint is the last 4 bytes of the signer's key. */
+const SIGNATURE_BYTES = 64;
+const HINT_OFFSET = 28;
+/** The networks a mis-signed transaction is tried on (stellar-base's Networks: public, testnet, futurenet). */
+export const WELL_KNOWN_PASSPHRASES: readonly string[] = [Networks.PUBLIC, Networks.TESTNET, Networks.FUTURENET];
+
+/** One signed hash of a transaction: who must sign, over which bytes, and the signatures offered. */
+export interface SignedPayload {
+  /** Raw ed25519 key (32 bytes) that must have signed. */
+  readonly key: Buffer;
+  /** Bytes hashed before `body` after the network id, when the tagged form is not a slice of the envelope (V0). */
+  readonly head: Uint8Array | null;
+  /** Bytes hashed last: ENVELOPE_TYPE ‖ XDR(tx) as found in the envelope (or XDR(tx) minus its prefix, for V0). */
+  readonly body: Uint8Array;
+  readonly signatures: readonly xdr.DecoratedSignature[];
+}
+
+export type SignatureVerdict = 'ok' | 'BAD_SIGNATURE' | 'WRONG_NETWORK';
+
+export class SignatureVerifier {
+  private readonly networkId: Buffer;
+  private readonly otherNetworkIds: Buffer[];
+  private readonly keys: LruMap<string, KeyObject>;
+
+  constructor(networkId: Uint8Array, keyCacheEntries = KEY_CACHE_ENTRIES) {
+    this.networkId = Buffer.from(networkId);
+    this.otherNetworkIds = WELL_KNOWN_PASSPHRASES.map((p) => Buffer.from(networkIdOf(p))).filter(
+      (id) => !id.equals(this.networkId),
+    );
+    this.keys = new LruMap(keyCacheEntries);
+  }
+
+  /** Key objects forgotten since the start because the cache was full. */
+  get keyCacheEvictions(): number {
+    return this.keys.evictions;
+  }
+
+  get keyCacheSize(): number {
+    return this.keys.size;
+  }
+
+  /** Every payload needs one signature by its key that verifies; all on our network, else all on another. */
+  verify(payloads: readonly SignedPayload[]): SignatureVerdict {
+    if (this.allVerify(payloads, this.networkId)) return 'ok';
+    // No signature even claims to be by the right key: no network would accept it, skip the extra hashing.
+    if (!payloads.every((p) => p.signatures.some((s) => hintMatches(s, p.key)))) return 'BAD_SIGNATURE';
+    for (const id of this.otherNetworkIds) if (this.allVerify(payloads, id)) return 'WRONG_NETWORK';
+    return 'BAD_SIGNATURE';
+  }
+
+  private allVerify(payloads: readonly SignedPayload[], networkId: Buffer): boolean {
+    return payloads.every((p) => this.oneVerifies(p, networkId));
+  }
+
+  private oneVerifies(p: SignedPayload, networkId: Buffer): boolean {
+    let txHash: Buffer | undefined;
+    for (const s of p.signatures) {
+      if (!hintMatches(s, p.key)) continue;
+      const signature = s.signature();
+      if (signature.length !== SIGNATURE_BYTES) continue;
+      txHash ??= taggedHash(networkId, p);
+      if (verify(null, txHash, this.keyObject(p.key), signature)) return true;
+    }
+    return false;
+  }
+
+  private keyObject(raw: Buffer): KeyObject {
+    const k = toHex(raw);
+    let key = this.keys.get(k);
+    if (key === undefined) {
+      key = createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, raw]), format: 'der', type: 'spki' });
+      this.keys.set(k, key);
+    }
+    return key;
+  }
+}
+
+function hintMatches(s: xdr.DecoratedSignature, key: Buffer): boolean {
+  const hint = s.hint();
+  return hint.length === 4 && hint.readUInt32BE(0) === key.readUInt32BE(HINT_OFFSET);
+}
+
+function taggedHash(networkId: Buffer, p: SignedPayload): Buffer {
+  const h = createHash('sha256').update(networkId);
+  if (p.head !== null) h.update(p.head);
+  return h.update(p.body).digest();
+}
