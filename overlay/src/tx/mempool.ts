@@ -346,8 +346,8 @@ export class Mempool {
    * chain successors, and bans their hashes for ban_ledgers ledgers.
    */
   ledgerClosed(seq: number): TxInfo[] {
+    if (!Number.isSafeInteger(seq) || seq <= this.lastLedger) return [];
     const steps = this.lastLedger === 0 ? 1 : seq - this.lastLedger;
-    if (!(steps > 0)) return [];
     this.lastLedger = seq;
     this.tick += steps;
 
