@@ -1,0 +1,177 @@
+// Tx-set assembly: surge pricing over the mempool's per-account chains, then a GeneralizedTransactionSet v1 in the
+// shape stellar-core builds since protocol 20 — phase 0 (classic) with one TXSET_COMP_TXS_MAYBE_DISCOUNTED_FEE
+// component, phase 1 (soroban) with no components.
+import { createHash } from 'node:crypto';
+import { xdr } from '@stellar/stellar-base';
+import { compareFeeRate, type TxInfo } from '../tx/types.ts';
+
+/** stellar-core: a GeneralizedTransactionSet has this version, and exactly two phases (classic, soroban). */
+const GENERALIZED_TX_SET_VERSION = 1;
+/** stellar-core: TransactionPhase v0 = a list of components (v1, parallel, is soroban-only). */
+const PHASE_V0 = 0;
+
+export interface BuiltTxSet {
+  /** SHA-256 of `xdr`: the value SCP nominates (stellar-core hashes a generalized set's XDR as is). */
+  hash: Uint8Array;
+  /** The GeneralizedTransactionSet XDR. */
+  xdr: Uint8Array;
+  /** The included txs, in XDR order. */
+  txs: TxInfo[];
+  /** The classic component's base fee (per op); null = absent (each tx is charged its own bid). */
+  baseFee: bigint | null;
+  /** Operations included. */
+  ops: number;
+  /** Sum of the included envelopes' XDR sizes: what `maxBytes` bounds. */
+  bytes: number;
+}
+
+export interface BuildTxSetOptions {
+  previousLedgerHash: Uint8Array;
+  /** Classic operations the set may hold (the ledger header's maxTxSetSize). */
+  maxOps: number;
+  /** Bytes of transaction envelopes the set may hold (the set's own framing, ~100 bytes, is not counted). */
+  maxBytes: number;
+  /** One chain per source account, in sequence order: a tx is eligible only once its predecessor is in. */
+  chains: Iterable<readonly TxInfo[]>;
+  /**
+   * The ledger's base fee. stellar-core puts it in the component when nothing was left out (so txs pay the base
+   * fee, not their bid); absent here → the component's base fee is absent when nothing was left out.
+   */
+  ledgerBaseFee?: bigint;
+}
+
+/** A chain and the index of its next candidate. */
+interface Head {
+  chain: readonly TxInfo[];
+  next: number;
+}
+
+/** Surge-pricing order: highest fee rate first; equal rates by tx key, so the outcome never depends on input order. */
+function before(a: TxInfo, b: TxInfo): boolean {
+  const c = compareFeeRate(a, b);
+  return c > 0 || (c === 0 && a.key < b.key);
+}
+
+export function buildTxSet(opts: BuildTxSetOptions): BuiltTxSet {
+  const heads = new HeadHeap();
+  const sources = new Set<string>();
+  for (const chain of opts.chains) {
+    checkChain(chain, sources);
+    if (chain.length > 0) heads.push({ chain, next: 0 });
+  }
+
+  const included: TxInfo[] = [];
+  let ops = 0;
+  let bytes = 0;
+  let leftOut = false;
+  let lowest: TxInfo | null = null;
+  for (let head = heads.pop(); head !== undefined; head = heads.pop()) {
+    const tx = head.chain[head.next]!;
+    if (ops + tx.ops > opts.maxOps || bytes + tx.bytes.length > opts.maxBytes) {
+      // No room: this tx and its chain successors (which need it applied first) stay out; others may still fit.
+      leftOut = true;
+      continue;
+    }
+    included.push(tx);
+    ops += tx.ops;
+    bytes += tx.bytes.length;
+    if (lowest === null || compareFeeRate(tx, lowest) < 0) lowest = tx;
+    if (head.next + 1 < head.chain.length) heads.push({ chain: head.chain, next: head.next + 1 });
+  }
+
+  // Surge pricing in effect: everyone pays the lowest included rate (stellar-core rounds it down since soroban).
+  const baseFee =
+    leftOut && lowest !== null ? lowest.fee / BigInt(Math.max(lowest.ops, 1)) : (opts.ledgerBaseFee ?? null);
+
+  // XDR order: by full hash (= tx key), as stellar-core requires of every component (it refuses a set whose txs are
+  // not hash-sorted). It is not the apply order: core derives that itself, keeping each account's txs in sequence
+  // order and shuffling accounts with the set hash. Sorting also makes the bytes independent of input order.
+  included.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const out = Buffer.from(toGeneralizedXdr(opts.previousLedgerHash, included, baseFee));
+  return {
+    hash: createHash('sha256').update(out).digest(),
+    xdr: out,
+    txs: included,
+    baseFee,
+    ops,
+    bytes,
+  };
+}
+
+function toGeneralizedXdr(previousLedgerHash: Uint8Array, txs: readonly TxInfo[], baseFee: bigint | null): Buffer {
+  // stellar-core refuses an empty component: an empty classic phase has no component at all.
+  const classic =
+    txs.length === 0
+      ? []
+      : [
+          xdr.TxSetComponent.txsetCompTxsMaybeDiscountedFee(
+            new xdr.TxSetComponentTxsMaybeDiscountedFee({
+              baseFee: baseFee === null ? null : xdr.Int64.fromString(baseFee.toString()),
+              txes: txs.map((t) => xdr.TransactionEnvelope.fromXDR(Buffer.from(t.bytes))),
+            }),
+          ),
+        ];
+  const set = new xdr.GeneralizedTransactionSet(
+    GENERALIZED_TX_SET_VERSION,
+    new xdr.TransactionSetV1({
+      previousLedgerHash: Buffer.from(previousLedgerHash),
+      phases: [new xdr.TransactionPhase(PHASE_V0, classic), new xdr.TransactionPhase(PHASE_V0, [])],
+    }),
+  );
+  return set.toXDR();
+}
+
+/** A chain must be one account's txs in strictly increasing sequence order, and the only chain of that account. */
+function checkChain(chain: readonly TxInfo[], sources: Set<string>): void {
+  const first = chain[0];
+  if (first === undefined) return;
+  if (sources.has(first.source)) throw new RangeError(`two chains for account ${first.source}`);
+  sources.add(first.source);
+  for (let i = 1; i < chain.length; i++) {
+    const prev = chain[i - 1]!;
+    const tx = chain[i]!;
+    if (tx.source !== first.source) throw new RangeError(`chain of ${first.source} holds a tx of ${tx.source}`);
+    if (tx.seq <= prev.seq) throw new RangeError(`chain of ${first.source} is not in sequence order`);
+  }
+}
+
+/** Binary max-heap of chain heads in surge-pricing order. */
+class HeadHeap {
+  private readonly items: Head[] = [];
+
+  push(h: Head): void {
+    const items = this.items;
+    let i = items.length;
+    items.push(h);
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!this.first(h, items[p]!)) break;
+      items[i] = items[p]!;
+      i = p;
+    }
+    items[i] = h;
+  }
+
+  pop(): Head | undefined {
+    const items = this.items;
+    const top = items[0];
+    const last = items.pop();
+    if (top === undefined || last === undefined || items.length === 0) return top;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= items.length) break;
+      const r = l + 1;
+      const c = r < items.length && this.first(items[r]!, items[l]!) ? r : l;
+      if (!this.first(items[c]!, last)) break;
+      items[i] = items[c]!;
+      i = c;
+    }
+    items[i] = last;
+    return top;
+  }
+
+  private first(a: Head, b: Head): boolean {
+    return before(a.chain[a.next]!, b.chain[b.next]!);
+  }
+}
