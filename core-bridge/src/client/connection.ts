@@ -1,6 +1,6 @@
 // The lowest layer of the core side: one Unix-socket connection to an overlay, with connect retry (V2: 10 attempts
 // 100 ms apart), the HELLO exchange, coalesced sends and decoded messages as events. The typed OverlayClient
-// (request ids, timeouts, reconnect) is built on it.
+// (request ids, timeouts, reconnect, queueing) is built on it.
 import { createConnection, type Socket } from 'node:net';
 import { EventEmitter } from 'node:events';
 import {
@@ -12,6 +12,7 @@ import {
   localHello,
   negotiate,
   networkIdOf,
+  peekRequestId,
   type FeatureName,
   type HelloAck,
   type ToCoreMessage,
@@ -26,6 +27,11 @@ const HELLO_TIMEOUT_MS = 5000;
 
 export interface ConnectionEvents {
   message: [ToCoreMessage];
+  /** A frame that could not be decoded was skipped; `requestId` is peeked when the type is correlated, else 0. */
+  badFrame: [{ type: number; requestId: bigint; error: ProtocolError }];
+  /** The socket took everything written so far (after a write it had to buffer). */
+  drain: [];
+  /** Emitted once, whatever ended the connection. */
   close: [Error | undefined];
 }
 
@@ -36,6 +42,7 @@ export interface ConnectOptions {
   features?: readonly FeatureName[];
   attempts?: number;
   intervalMs?: number;
+  signal?: AbortSignal;
 }
 
 export class CoreConnection extends EventEmitter<ConnectionEvents> {
@@ -43,6 +50,7 @@ export class CoreConnection extends EventEmitter<ConnectionEvents> {
   readonly ack: HelloAck;
   readonly features: ReadonlySet<FeatureName>;
   private readonly writer: FrameWriter;
+  private ended = false;
 
   private constructor(
     socket: Socket,
@@ -58,77 +66,163 @@ export class CoreConnection extends EventEmitter<ConnectionEvents> {
     this.writer = new FrameWriter(socket);
     socket.on('data', (chunk) => {
       try {
-        decoder.push(chunk, (type, payload) => {
-          try {
-            this.emit('message', decodeMessage(type, payload, { direction: 'toCore' }) as ToCoreMessage);
-          } catch (err) {
-            if (!(err instanceof ProtocolError)) throw err;
-            // A frame we cannot read is skipped; framing is intact.
-          }
-        });
+        decoder.push(chunk, (type, payload) => this.deliver(type, payload));
       } catch (err) {
+        // Only the decoder's fatal framing errors get here: the stream cannot be resynchronised.
         socket.destroy(err as Error);
       }
     });
     // Frames that came in the same read as HELLO_ACK, handed over once listeners can be attached.
     setImmediate(() => early.forEach((m) => this.emit('message', m)));
-    socket.on('close', () => this.emit('close', undefined));
-    socket.on('error', (err) => this.emit('close', err));
+    socket.on('drain', () => this.emit('drain'));
+    socket.on('error', (err) => this.end(err));
+    socket.on('close', () => this.end(undefined));
   }
 
   /** Connects (with retry) and negotiates extensions. Rejects with ProtocolError on a refused HELLO. */
   static async open(opts: ConnectOptions): Promise<CoreConnection> {
-    const socket = await connectWithRetry(opts.socketPath, opts.attempts ?? CONNECT_ATTEMPTS, opts.intervalMs ?? CONNECT_INTERVAL_MS);
+    const socket = await connectWithRetry(
+      opts.socketPath,
+      opts.attempts ?? CONNECT_ATTEMPTS,
+      opts.intervalMs ?? CONNECT_INTERVAL_MS,
+      opts.signal,
+    );
     const hello = localHello(opts.software ?? 'core-bridge', networkIdOf(opts.networkPassphrase), opts.features ?? ALL_FEATURES);
     const decoder = new FrameDecoder();
     const early: ToCoreMessage[] = [];
-    let acked = false;
     const writer = new FrameWriter(socket);
     writer.send({ type: 'HELLO', hello });
     const ack = await new Promise<HelloAck>((resolve, reject) => {
-      const timer = setTimeout(() => fail(new ProtocolError('TIMEOUT', 'no HELLO_ACK from the overlay')), HELLO_TIMEOUT_MS);
-      const fail = (err: Error) => {
+      let acked = false;
+      const done = () => {
         clearTimeout(timer);
         socket.off('data', onData);
+        socket.off('close', onClose);
+        socket.off('error', onError);
+        opts.signal?.removeEventListener('abort', onAbort);
+      };
+      const fail = (err: Error) => {
+        done();
         socket.destroy();
         reject(err);
       };
+      const timer = setTimeout(() => fail(new ProtocolError('TIMEOUT', 'no HELLO_ACK from the overlay')), HELLO_TIMEOUT_MS);
+      const onClose = () => fail(new ProtocolError('CONNECTION_CLOSED', 'overlay closed the connection during HELLO'));
+      const onError = (err: Error) =>
+        fail(new ProtocolError('CONNECTION_CLOSED', `socket error during HELLO: ${err.message}`, 0, { cause: err }));
+      const onAbort = () => fail(new ProtocolError('CONNECTION_CLOSED', 'connect aborted', 0, { cause: opts.signal?.reason }));
       const onData = (chunk: Buffer) => {
         try {
           decoder.push(chunk, (type, payload) => {
-            const msg = decodeMessage(type, payload, { direction: 'toCore' }) as ToCoreMessage;
-            if (acked) return void early.push(msg);
+            if (acked) {
+              const msg = decodeOrSkip(type, payload);
+              if (msg !== undefined) early.push(msg);
+              return;
+            }
             acked = true;
-            socket.off('data', onData);
-            clearTimeout(timer);
-            if (msg.type === 'HELLO_ACK') resolve(msg.hello);
-            else if (msg.type === 'ERROR') reject(new ProtocolError('PROTOCOL_STATE', `overlay refused HELLO: ${msg.error.message}`));
-            else reject(new ProtocolError('PROTOCOL_STATE', `expected HELLO_ACK, got ${msg.type}`));
+            const msg = decodeMessage(type, payload, { direction: 'toCore' }) as ToCoreMessage;
+            if (msg.type === 'HELLO_ACK') return resolve(msg.hello);
+            const refusal =
+              msg.type === 'ERROR'
+                ? new ProtocolError('PROTOCOL_STATE', `overlay refused HELLO: ${msg.error.message}`)
+                : new ProtocolError('PROTOCOL_STATE', `expected HELLO_ACK, got ${msg.type}`);
+            fail(refusal);
           });
+          if (acked) done();
         } catch (err) {
           fail(err as Error);
         }
       };
       socket.on('data', onData);
-      socket.once('close', () => fail(new ProtocolError('CONNECTION_CLOSED', 'overlay closed the connection during HELLO')));
+      socket.on('close', onClose);
+      socket.on('error', onError);
+      if (opts.signal?.aborted) onAbort();
+      else opts.signal?.addEventListener('abort', onAbort, { once: true });
     });
-    const { features } = negotiate(hello, ack);
+    let features: ReadonlySet<FeatureName>;
+    try {
+      features = negotiate(hello, ack).features;
+    } catch (err) {
+      socket.destroy();
+      throw err;
+    }
     return new CoreConnection(socket, ack, features, decoder, early);
+  }
+
+  get isOpen(): boolean {
+    return !this.ended;
+  }
+
+  /**
+   * Bytes handed to this connection and not yet taken by the kernel: this tick's coalescing buffer plus the
+   * socket's own write buffer. The client stops writing above its high-water mark and waits for `drain`.
+   */
+  get backlogBytes(): number {
+    return this.writer.pendingBytes + this.socket.writableLength;
   }
 
   send(msg: ToOverlayMessage): void {
     this.writer.send(msg);
   }
 
+  /** Queues a frame already encoded by `encodeFrame` (header included). */
+  sendFrame(frame: Uint8Array): void {
+    const view = Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength);
+    this.writer.sendRaw(view.readUInt32LE(0), view.subarray(8));
+  }
+
+  /** Flushes what is queued and ends the connection politely. */
   close(): void {
     this.writer.flush();
     this.socket.end();
   }
+
+  /** Drops the connection at once (nothing queued is sent). */
+  destroy(err?: Error): void {
+    this.socket.destroy(err);
+  }
+
+  private deliver(type: number, payload: Uint8Array): void {
+    let msg: ToCoreMessage;
+    try {
+      msg = decodeMessage(type, payload, { direction: 'toCore' }) as ToCoreMessage;
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      this.emit('badFrame', { type, requestId: peekRequestId(type, payload), error: err });
+      return;
+    }
+    try {
+      this.emit('message', msg);
+    } catch (err) {
+      // A listener's bug is not a framing error: keep the connection, and let the bug surface as uncaught.
+      process.nextTick(() => {
+        throw err;
+      });
+    }
+  }
+
+  private end(err: Error | undefined): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.writer.close();
+    this.emit('close', err);
+  }
 }
 
-async function connectWithRetry(path: string, attempts: number, intervalMs: number): Promise<Socket> {
+/** A frame we cannot read is skipped: framing is intact, so the next frame is fine. */
+function decodeOrSkip(type: number, payload: Uint8Array): ToCoreMessage | undefined {
+  try {
+    return decodeMessage(type, payload, { direction: 'toCore' }) as ToCoreMessage;
+  } catch (err) {
+    if (!(err instanceof ProtocolError)) throw err;
+    return undefined;
+  }
+}
+
+async function connectWithRetry(path: string, attempts: number, intervalMs: number, signal?: AbortSignal): Promise<Socket> {
   let last: unknown;
   for (let i = 0; i < attempts; i++) {
+    if (signal?.aborted) throw new ProtocolError('CONNECTION_CLOSED', 'connect aborted', 0, { cause: signal.reason });
     try {
       return await new Promise<Socket>((resolve, reject) => {
         const s = createConnection(path);
@@ -140,7 +234,7 @@ async function connectWithRetry(path: string, attempts: number, intervalMs: numb
       });
     } catch (err) {
       last = err;
-      await new Promise((r) => setTimeout(r, intervalMs));
+      if (i + 1 < attempts) await new Promise((r) => setTimeout(r, intervalMs));
     }
   }
   throw new ProtocolError('CONNECTION_CLOSED', `cannot connect to ${path} after ${attempts} attempts: ${(last as Error)?.message}`);
