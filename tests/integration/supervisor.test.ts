@@ -26,18 +26,24 @@ const SUPERVISOR_BIN = new URL('../../scripts/supervisor.ts', import.meta.url).p
 /** The supervisor's own log is kept quiet in tests; the children's go to their files. */
 const quiet = createLogger('supervisor', 'error', () => {});
 
-/** A validator: a real overlay (fresh seed, free ports) in `dir`, and the reconnecting stand-in core. */
-async function validator(name: string, dir: string): Promise<ValidatorSpec> {
+/** A validator: a real overlay (fresh seed, free ports) in `dir`, and the reconnecting stand-in core. By default
+ * the overlay is ready on its "ready" log line; `readyOverHttp` uses its admin /healthz instead. */
+async function validator(name: string, dir: string, opts: { readyOverHttp?: boolean } = {}): Promise<ValidatorSpec> {
+  const peerPort = await freePeerPort();
   const socket = join(dir, name, 'ipc', 'overlay.sock');
   const config = join(dir, `${name}.toml`);
   writeFileSync(
     config,
     [`data_dir = ${JSON.stringify(join(dir, name, 'data'))}`, `node_seed = "${Keypair.random().secret()}"`,
-      `[ipc]`, `socket = ${JSON.stringify(socket)}`, `[p2p]`, `peer_port = ${await freePeerPort()}`, `dht = false`].join('\n') + '\n',
+      `[ipc]`, `socket = ${JSON.stringify(socket)}`, `[p2p]`, `peer_port = ${peerPort}`, `dht = false`].join('\n') + '\n',
   );
   return {
     name,
-    overlay: overlayProcess(['--config', config]),
+    overlay: overlayProcess(
+      ['--config', config],
+      // /healthz, not /readyz: the overlay is "ready" for traffic only once its core is connected.
+      opts.readyOverHttp ? { readiness: { kind: 'http', url: `http://127.0.0.1:${peerPort + 2}/healthz` } } : {},
+    ),
     core: { command: [process.execPath, CORE_BIN, socket], readiness: { kind: 'log-line', pattern: '"msg":"core connected"' } },
   };
 }
@@ -168,9 +174,74 @@ describe('supervisor', function () {
       }
     });
 
+    it('waits for HTTP and Unix-socket readiness', async function () {
+      const port = await freePeerPort();
+      const socket = join(dir, 'core.sock');
+      // Each listens a little after it starts, so the supervisor must poll.
+      const later = (code: string) => [process.execPath, '-e', `setTimeout(() => { ${code} }, 300)`];
+      const sup = new Supervisor({
+        logDir: join(dir, 'logs'),
+        validators: [{
+          name: 'v0',
+          overlay: {
+            command: later(`require('node:http').createServer((q, s) => s.end()).listen(${port}, '127.0.0.1')`),
+            readiness: { kind: 'http', url: `http://127.0.0.1:${port}/` },
+          },
+          core: {
+            command: later(`require('node:net').createServer().listen(${JSON.stringify(socket)})`),
+            readiness: { kind: 'unix-socket', path: socket },
+          },
+        }],
+        log: quiet,
+      });
+      try {
+        await sup.start();
+        expect(sup.status().map((s) => s.state)).to.deep.equal(['ready', 'ready']);
+      } finally {
+        await sup.stop();
+      }
+    });
+
+    it('kills and restarts a child not ready in time; restarts crashing children with doubling delays', async function () {
+      const sup = new Supervisor({
+        logDir: join(dir, 'logs'),
+        validators: [{
+          name: 'v0',
+          overlay: {
+            command: [process.execPath, '-e', 'setInterval(() => {}, 1000)'],
+            readiness: { kind: 'log-line', pattern: 'never printed' },
+            readyTimeoutMs: 200,
+            restart: { initialDelayMs: 20 },
+          },
+          core: { command: [process.execPath, '-e', ''], readiness: { kind: 'none' } },
+        }, {
+          name: 'v1',
+          overlay: { command: [process.execPath, '-e', ''], readiness: { kind: 'none' }, restart: { initialDelayMs: 20 } },
+          core: { command: [process.execPath, '-e', 'setInterval(() => {}, 1000)'], readiness: { kind: 'none' } },
+        }],
+        log: quiet,
+      });
+      const restarts: RestartEvent[] = [];
+      sup.on('restart', (e) => restarts.push(e));
+      try {
+        void sup.start().catch(() => {});
+        await waitFor('two restarts of the unready child, three of the crashing one', () =>
+          restarts.filter((r) => r.name === 'v0-overlay').length >= 2 && restarts.filter((r) => r.name === 'v1-overlay').length >= 3,
+        );
+        const of = (name: string) => restarts.filter((r) => r.name === name);
+        expect(of('v0-overlay')[0]).to.deep.include({ exit: { code: null, signal: 'SIGKILL' }, delayMs: 20 });
+        expect(of('v1-overlay').slice(0, 3).map((r) => [r.exit.code, r.delayMs])).to.deep.equal([[0, 20], [0, 40], [0, 80]]);
+        const status = sup.status().find((c) => c.name === 'v1-overlay')!;
+        expect(status.restarts).to.be.at.least(3);
+        expect(status.state).to.not.equal('gave-up');
+      } finally {
+        await sup.stop();
+      }
+    });
+
     it('CLI: runs a config file; SIGTERM shuts down in order and exits 0', async function () {
       const config = join(dir, 'supervise.json');
-      writeFileSync(config, JSON.stringify({ logDir: 'logs', validators: [await validator('v0', dir)] }));
+      writeFileSync(config, JSON.stringify({ logDir: 'logs', validators: [await validator('v0', dir, { readyOverHttp: true })] }));
       const proc = spawn(process.execPath, [SUPERVISOR_BIN, '--config', config], { stdio: ['ignore', 'ignore', 'pipe'] });
       const log: Record<string, unknown>[] = [];
       let buf = '';

@@ -313,7 +313,6 @@ export class SupervisedChild extends EventEmitter<ChildEvents> implements ChildH
     run.ready = true;
     clearTimeout(run.readyTimer);
     run.abort.abort();
-    this.fatalExits = 0;
     this.readyLine = line;
     if (run.stopSent) return;
     this.setState('ready');
@@ -366,7 +365,8 @@ export class SupervisedChild extends EventEmitter<ChildEvents> implements ChildH
 
   private afterCrash(exit: ExitInfo, uptimeMs: number): void {
     const fatal = exit.error !== undefined || (exit.code !== null && this.policy.fatalExitCodes.includes(exit.code));
-    this.fatalExits = fatal ? this.fatalExits + 1 : 0;
+    // "In a row": another kind of exit, or a long run in between (as for the backoff), starts the count again.
+    this.fatalExits = fatal ? (uptimeMs >= this.policy.resetAfterMs ? 1 : this.fatalExits + 1) : 0;
     if (fatal && this.fatalExits >= this.policy.maxFatalExits) {
       const what = exit.error ?? `exit code ${exit.code}`;
       this.giveUp(`${this.fatalExits} exits in a row with ${what} (a configuration error: restarting will not help)`, exit);

@@ -90,7 +90,7 @@ const readinessSchema = z.discriminatedUnion('kind', [
 ]);
 
 const processSchema = z.strictObject({
-  command: z.array(z.string().min(1)).min(1, 'expected [program, ...arguments]'),
+  command: z.tuple([z.string().min(1, 'expected a program')], z.string()),
   env: z.record(z.string(), z.string()).optional(),
   cwd: z.string().min(1).optional(),
   readiness: readinessSchema,
