@@ -343,7 +343,7 @@ export class SupervisedChild extends EventEmitter<ChildEvents> implements ChildH
     const { name: child, ...fields } = event;
     // The exit marker goes after the last output of the run.
     const fileLog = this.fileLog;
-    void run.drained.promise.then(() => fileLog?.info('exited', { child, ...fields }));
+    void run.drained.promise.then(() => (event.requested ? fileLog?.info : fileLog?.warn)?.('exited', { child, ...fields }));
     if (exit.error !== undefined) run.drained.resolve();
     else {
       setTimeout(() => {
