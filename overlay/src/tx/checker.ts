@@ -57,7 +57,8 @@ export class TxChecker {
 
   constructor(opts: TxCheckerOptions) {
     for (const k of ['baseFee', 'maxTxBytes', 'batchSize', 'threads'] as const) {
-      if (!Number.isInteger(opts[k]) || opts[k] < (k === 'threads' ? 0 : 1)) throw new RangeError(`${k} must be a positive integer`);
+      const min = k === 'threads' ? 0 : 1;
+      if (!Number.isInteger(opts[k]) || opts[k] < min) throw new RangeError(`${k} must be an integer ≥ ${min}`);
     }
     this.opts = opts;
     this.maxPending = MAX_PENDING_BATCHES * opts.batchSize;
