@@ -1,7 +1,7 @@
 // The composition root: builds every module from the config, wires them together, owns start and stop order.
 // Modules never reach for each other directly; what one needs of another is passed in here.
 import { EventEmitter } from 'node:events';
-import { ALL_FEATURES, localHello, networkIdOf } from '#ipc-protocol';
+import { ALL_FEATURES, TxReason, TxStatus, localHello, networkIdOf } from '#ipc-protocol';
 import type { PeerId } from '@libp2p/interface';
 import type { ResolvedConfig } from './config/load.ts';
 import { loadIdentity, type NodeIdentity } from './identity/node-key.ts';
@@ -15,10 +15,17 @@ import { BanList } from './peers/ban-list.ts';
 import { createGater, recommendedMaxConnections } from './peers/gater.ts';
 import { PeerManager } from './peers/manager.ts';
 import { QuorumSets } from './qset/quorum-sets.ts';
-import { EnvelopeChecker } from './scp/envelope.ts';
+import { EnvelopeChecker, type CheckedEnvelope } from './scp/envelope.ts';
 import { ScpFlood } from './scp/flood.ts';
 import { createScpMetrics } from './scp/metrics.ts';
 import { ScpState } from './scp/state.ts';
+import { TxChecker } from './tx/checker.ts';
+import { TxFlood } from './tx/flood/flood.ts';
+import { TxIntake, type Verdict } from './tx/intake.ts';
+import { Mempool } from './tx/mempool.ts';
+import { buildTxSet } from './txset/build.ts';
+import { TxSetCache } from './txset/cache.ts';
+import { TxSets } from './txset/tx-sets.ts';
 import { startAdminServer, type AdminServer } from './admin/http-server.ts';
 import { computeReadiness, metricsFromRegistry } from './admin/sources.ts';
 import { createLogger, type Logger } from './util/log.ts';
@@ -44,6 +51,11 @@ export class Overlay extends EventEmitter<OverlayEvents> {
   scp!: ScpFlood;
   scpState!: ScpState;
   quorumSets!: QuorumSets;
+  checker!: TxChecker;
+  mempool!: Mempool;
+  flood!: TxFlood;
+  intake!: TxIntake;
+  txSets!: TxSets;
   admin: AdminServer | null = null;
   readonly startedAt = Date.now();
   lastLedger: { seq: number; hash: string } | null = null;
@@ -88,8 +100,14 @@ export class Overlay extends EventEmitter<OverlayEvents> {
       bans: this.bans,
       gate,
     });
-    this.peers.on('connected', (peer) => this.session?.send({ type: 'PEER_CONNECTED', peer }));
-    this.peers.on('disconnected', (peer) => this.session?.send({ type: 'PEER_DISCONNECTED', peer }));
+    this.peers.on('connected', (peer) => {
+      this.flood.peerConnected(peer.peerId);
+      this.session?.send({ type: 'PEER_CONNECTED', peer });
+    });
+    this.peers.on('disconnected', (peer) => {
+      this.flood.peerDisconnected(peer.peerId);
+      this.session?.send({ type: 'PEER_DISCONNECTED', peer });
+    });
 
     const pubsub = this.node.services.pubsub;
     const scpMetrics = createScpMetrics(registry, {
@@ -106,6 +124,7 @@ export class Overlay extends EventEmitter<OverlayEvents> {
       log: log.child('qset'),
       registry,
     });
+    this.buildTxModules(protocols);
     this.scp = new ScpFlood({
       node: this.node,
       topic: protocols.scpTopic,
@@ -113,7 +132,7 @@ export class Overlay extends EventEmitter<OverlayEvents> {
       seenCapacity: config.scp.seen_capacity,
       log: log.child('scp'),
       metrics: scpMetrics,
-      deliver: (bytes, env, from) => this.deliverScp(bytes, env.quorumSetHash, from),
+      deliver: (bytes, env, from) => this.deliverScp(bytes, env, from),
     });
     this.scpState = new ScpState({
       node: this.node,
@@ -140,6 +159,8 @@ export class Overlay extends EventEmitter<OverlayEvents> {
     });
 
     await this.node.start();
+    await this.flood.start();
+    await this.txSets.start();
     this.scp.start();
     await this.scpState.start();
     await this.quorumSets.start();
@@ -179,7 +200,10 @@ export class Overlay extends EventEmitter<OverlayEvents> {
     this.scp?.stop();
     await this.scpState?.stop().catch(() => {});
     await this.quorumSets?.stop().catch(() => {});
+    await this.flood?.stop().catch(() => {});
+    await this.txSets?.stop().catch(() => {});
     await this.node?.stop();
+    await this.checker?.close().catch(() => {});
     this.log.info('stopped');
   }
 
@@ -191,8 +215,66 @@ export class Overlay extends EventEmitter<OverlayEvents> {
     });
   }
 
-  private deliverScp(bytes: Uint8Array, quorumSetHash: Uint8Array | null, from: PeerId | null): void {
-    if (quorumSetHash && from) this.quorumSets.hint(quorumSetHash, from);
+  /** Checker, mempool, flooding, intake and tx sets: the transaction half of the overlay. */
+  private buildTxModules(protocols: ReturnType<typeof protocolIds>): void {
+    const { config, log, registry } = this;
+    this.checker = new TxChecker({
+      networkId: this.networkId,
+      verifySignatures: config.tx.verify_signatures,
+      baseFee: config.tx.base_fee,
+      maxTxBytes: config.tx.max_tx_bytes,
+      batchSize: config.tx.verify_batch,
+      threads: config.tx.verify_threads,
+      registry,
+      log: log.child('checker'),
+    });
+    this.mempool = new Mempool({
+      maxTxs: config.mempool.max_txs,
+      maxBytes: config.mempool.max_bytes,
+      pendingLedgers: config.mempool.pending_ledgers,
+      banLedgers: config.mempool.ban_ledgers,
+      rbfMultiplier: config.mempool.rbf_multiplier,
+      registry,
+      onRemove: (tx) => this.flood.forget(tx.key),
+    });
+    this.flood = new TxFlood({
+      node: this.node,
+      protocol: protocols.txFlood,
+      config: config.flood,
+      maxTxBytes: config.tx.max_tx_bytes,
+      mempool: this.mempool,
+      accept: (bytes, from) => void this.intake.fromPeer(bytes, from),
+      log: log.child('flood'),
+      registry,
+    });
+    this.intake = new TxIntake({
+      check: (list) => this.checker.checkMany(list),
+      add: (tx) => this.mempool.add(tx),
+      onAccepted: (tx) => this.flood.announce(tx),
+      onRejected: (key) => this.flood.rejected(key),
+      registry,
+    });
+    this.txSets = new TxSets({
+      node: this.node,
+      protocol: protocols.txSet,
+      cache: new TxSetCache({ ledgers: config.tx_sets.cache_ledgers, maxBytes: config.tx_sets.cache_bytes, registry }),
+      peerTimeoutMs: config.tx_sets.peer_timeout_ms,
+      fetchDeadlineMs: config.tx_sets.fetch_deadline_ms,
+      log: log.child('txset'),
+      registry,
+    });
+  }
+
+  /** The ledger tx sets are built and fetched for: the one after the last closed. */
+  get nextLedger(): number {
+    return (this.lastLedger?.seq ?? 0) + 1;
+  }
+
+  private deliverScp(bytes: Uint8Array, env: CheckedEnvelope, from: PeerId | null): void {
+    if (from) {
+      if (env.quorumSetHash) this.quorumSets.hint(env.quorumSetHash, from);
+      for (const h of env.txSetHashes) this.txSets.hint(h, from);
+    }
     this.session?.send({ type: 'SCP_RECEIVED', envelope: bytes });
   }
 
@@ -238,14 +320,23 @@ export class Overlay extends EventEmitter<OverlayEvents> {
       lastLedgerSeq: this.lastLedger?.seq ?? 0,
       peersInbound: counts.inbound,
       peersOutbound: counts.outbound,
-      mempoolTxs: 0,
-      mempoolBytes: 0,
-      txsReceived: 0,
-      txsFlooded: 0,
+      mempoolTxs: this.mempool.size,
+      mempoolBytes: this.mempool.bytes,
+      txsReceived: await sum('overlay_tx_intake_total', ['status', 'ACCEPTED']),
+      txsFlooded: await sum('overlay_flood_announced_total'),
       scpReceived: await sum('overlay_scp_envelopes_received_total', ['outcome', 'delivered']),
       scpBroadcast: await sum('overlay_scp_envelopes_broadcast_total'),
     };
   }
+}
+
+/** A V2 hash list (count, then n × 32 bytes) as views of each hash. */
+function* hashesOf(packed: Uint8Array): Generator<Uint8Array> {
+  for (let o = 0; o + 32 <= packed.length; o += 32) yield packed.subarray(o, o + 32);
+}
+
+function wireVerdict(v: Verdict) {
+  return { status: TxStatus[v.status], reason: TxReason[v.reason], hash: v.hash };
 }
 
 /** Core's messages and what the overlay does with each. */
@@ -261,6 +352,46 @@ function createRoutes(o: Overlay) {
     SCP_STATE_RESPONSE: (m) => o.scpState.respond(m.requestId, m.envelopes),
     LEDGER_CLOSED: (m) => {
       o.lastLedger = { seq: m.ledgerSeq, hash: toHex(m.ledgerHash) };
+      o.mempool.ledgerClosed(m.ledgerSeq);
+      o.txSets.ledgerClosed(m.ledgerSeq);
+    },
+    SUBMIT_TX: (m) => void o.intake.fromCore([m.tx]),
+    SUBMIT_TX_CHECKED: async (m, s) => {
+      const [v] = await o.intake.fromCore([m.tx]);
+      s.send({ type: 'TX_VERDICT', requestId: m.requestId, verdict: wireVerdict(v!) });
+    },
+    SUBMIT_TX_BATCH: async (m, s) => {
+      const vs = await o.intake.fromCore(m.txs);
+      s.send({ type: 'TX_VERDICT_BATCH', requestId: m.requestId, verdicts: vs.map(wireVerdict) });
+    },
+    GET_TOP_TXS: (m, s) => {
+      s.send({ type: 'TOP_TXS_RESPONSE', txs: o.mempool.top(m.count).map((t) => t.bytes) });
+    },
+    GET_TOP_TXS_REQ: (m, s) => {
+      s.send({ type: 'TOP_TXS_REPLY', requestId: m.requestId, txs: o.mempool.top(m.count).map((t) => t.bytes) });
+    },
+    TX_SET_EXTERNALIZED: (m) => {
+      o.mempool.externalized(hashesOf(m.txHashes));
+    },
+    BUILD_TX_SET: (m, s) => {
+      const built = buildTxSet({
+        previousLedgerHash: m.previousLedgerHash,
+        maxOps: m.maxOps,
+        maxBytes: m.maxBytes,
+        chains: o.mempool.chains(),
+      });
+      o.txSets.add(built.hash, built.xdr, m.ledgerSeq);
+      s.send({ type: 'TX_SET_BUILT', requestId: m.requestId, hash: built.hash, txSet: built.xdr });
+    },
+    CACHE_TX_SET: (m) => o.txSets.add(m.hash, m.txSet, o.nextLedger),
+    REQUEST_TX_SET: async (m, s) => {
+      // V2 has no error frame: a set that cannot be found is logged and counted by the tx-set module.
+      const txSet = await o.txSets.fetch(m.hash, o.nextLedger).catch(() => null);
+      if (txSet) s.send({ type: 'TX_SET_AVAILABLE', hash: m.hash, txSet });
+    },
+    FETCH_TX_SET: async (m, s) => {
+      const txSet = await o.txSets.fetch(m.hash, o.nextLedger);
+      s.send({ type: 'TX_SET_REPLY', requestId: m.requestId, hash: m.hash, txSet });
     },
     REQUEST_OVERLAY_METRICS: async (_m, s) => {
       s.send({ type: 'OVERLAY_METRICS_RESPONSE', metrics: await flatMetrics(o.registry) });

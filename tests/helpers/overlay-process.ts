@@ -133,3 +133,12 @@ export async function getJson<T = unknown>(url: string): Promise<T> {
   if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
   return (await res.json()) as T;
 }
+
+/** Sum of a Prometheus metric's samples whose line matches `re` (e.g. /^overlay_mempool_txs /). */
+export async function metric(o: OverlayProcess, re: RegExp): Promise<number> {
+  const text = await (await fetch(`${o.adminUrl}/metrics`)).text();
+  return text
+    .split('\n')
+    .filter((l) => !l.startsWith('#') && re.test(l))
+    .reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
+}

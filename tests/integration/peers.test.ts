@@ -2,19 +2,12 @@
 import { expect } from 'chai';
 import { networkIdOf } from '#ipc-protocol';
 import { ScpSigner } from '../../core-bridge/src/scp/envelopes.ts';
-import { getJson, startOverlay, type OverlayProcess } from '../helpers/overlay-process.ts';
+import { getJson, metric, startOverlay, type OverlayProcess } from '../helpers/overlay-process.ts';
 import { RawCore, TESTNET } from '../helpers/raw-core.ts';
 import { waitFor } from '../helpers/wait.ts';
 import type { PeerInfo } from '#ipc-protocol';
 
 const peersOf = (o: OverlayProcess) => getJson<PeerInfo[]>(`${o.adminUrl}/peers`);
-async function metric(o: OverlayProcess, re: RegExp): Promise<number> {
-  const text = await (await fetch(`${o.adminUrl}/metrics`)).text();
-  return text
-    .split('\n')
-    .filter((l) => re.test(l))
-    .reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
-}
 
 describe('peer management (real processes)', function () {
   this.timeout(90_000);

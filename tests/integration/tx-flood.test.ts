@@ -1,0 +1,92 @@
+// Transaction intake and flooding on real overlay processes: a 6-node network in pull mode, rejections that never
+// leave the node, and a dead announcer bypassed.
+import { expect } from 'chai';
+import { createHash } from 'node:crypto';
+import { Networks } from '@stellar/stellar-base';
+import { TxReason, TxStatus } from '#ipc-protocol';
+import { corrupt, garbage, makePayment, testKeypair } from '../fixtures/txs.ts';
+import { metric, startOverlay, type OverlayProcess } from '../helpers/overlay-process.ts';
+import { RawCore } from '../helpers/raw-core.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+const hashOf = (tx: Uint8Array) => createHash('sha256').update(tx).digest();
+
+async function submit(core: RawCore, tx: Uint8Array, requestId: bigint) {
+  core.send({ type: 'SUBMIT_TX_CHECKED', requestId, tx });
+  const m = await core.next('TX_VERDICT', (v) => v.requestId === requestId);
+  return m.verdict;
+}
+
+async function holds(core: RawCore, tx: Uint8Array, requestId: bigint): Promise<boolean> {
+  core.send({ type: 'GET_TOP_TXS_REQ', requestId, count: 100_000 });
+  const r = await core.next('TOP_TXS_REPLY', (m) => m.requestId === requestId);
+  const want = Buffer.from(tx);
+  return r.txs.some((t) => want.equals(t));
+}
+
+describe('tx flooding (real processes)', function () {
+  this.timeout(120_000);
+  const overlays: OverlayProcess[] = [];
+  const cores: RawCore[] = [];
+  let rid = 1n;
+
+  before(async () => {
+    // Each node knows the two before it: a connected graph of degree ≤ 4 with several paths between any two nodes.
+    for (let i = 0; i < 6; i++) {
+      const knownPeers = overlays.slice(Math.max(0, i - 2)).map((o) => o.address);
+      overlays.push(await startOverlay({ knownPeers }));
+    }
+    for (const o of overlays) cores.push(await RawCore.hello(o.socketPath));
+    for (const [i, o] of overlays.entries()) {
+      await waitFor(`node ${i} flood links`, async () => (await metric(o, /^overlay_flood_links /)) >= 2);
+    }
+  });
+
+  after(async () => {
+    for (const c of cores) c.close();
+    await Promise.all(overlays.map((o) => o.stop()));
+  });
+
+  it('a tx submitted at one node reaches every mempool, and no node receives a body twice', async () => {
+    const txs = Array.from({ length: 20 }, (_, i) => makePayment({ source: testKeypair(100 + i), seq: 1n }));
+    for (const [i, tx] of txs.entries()) {
+      const v = await submit(cores[i % 6]!, tx, rid++);
+      expect(v.status, `tx ${i}`).to.equal(TxStatus.ACCEPTED);
+      expect(Buffer.from(v.hash)).to.deep.equal(hashOf(tx));
+    }
+    for (const [i, o] of overlays.entries()) {
+      await waitFor(`node ${i} to hold all 20 txs`, async () => (await metric(o, /^overlay_mempool_txs /)) === 20);
+    }
+    for (const [i, c] of cores.entries()) expect(await holds(c, txs[0]!, rid++), `node ${i}`).to.equal(true);
+    for (const [i, o] of overlays.entries()) {
+      expect(await metric(o, /^overlay_flood_tx_bodies_received_total\{kind="duplicate"\}/), `duplicates at node ${i}`).to.equal(0);
+      // Every tx not submitted here arrived exactly once as a body.
+      const bodies = await metric(o, /^overlay_flood_tx_bodies_received_total/);
+      expect(bodies, `bodies at node ${i}`).to.be.at.most(20 - txs.filter((_, j) => j % 6 === i).length);
+    }
+  });
+
+  it('refuses bad signatures, bad XDR, low fees and the wrong network with the reason, and never floods them', async () => {
+    const kp = testKeypair(900);
+    const cases: [Uint8Array, number][] = [
+      [corrupt(makePayment({ source: kp, seq: 1n }), 'signature'), TxReason.BAD_SIGNATURE],
+      [garbage(200), TxReason.MALFORMED_XDR],
+      [makePayment({ source: kp, seq: 1n, fee: 10 }), TxReason.FEE_TOO_LOW],
+      [makePayment({ source: kp, seq: 1n, networkPassphrase: Networks.PUBLIC }), TxReason.WRONG_NETWORK],
+    ];
+    for (const [tx, reason] of cases) {
+      const v = await submit(cores[0]!, tx, rid++);
+      expect(v.status).to.equal(TxStatus.INVALID);
+      expect(v.reason).to.equal(reason);
+    }
+    // A good tx submitted after them reaches the far node; had the bad ones been flooded they would be there too.
+    const good = makePayment({ source: kp, seq: 1n });
+    expect((await submit(cores[0]!, good, rid++)).status).to.equal(TxStatus.ACCEPTED);
+    await waitFor('good tx at node 5', () => holds(cores[5]!, good, rid++));
+    for (const [i, o] of overlays.entries()) {
+      if (i === 0) continue;
+      expect(await metric(o, /^overlay_tx_intake_total\{origin="peer",status="INVALID"/), `node ${i}`).to.equal(0);
+    }
+    expect(await metric(overlays[0]!, /^overlay_flood_announced_total/)).to.be.greaterThan(0);
+  });
+});
