@@ -25,13 +25,13 @@ export default function verifyBatch(request: ArrayBuffer): ArrayBuffer {
   const out = BatchResult.alloc(txs.length);
   txs.forEach((bytes, i) => {
     const r = checkTx(bytes, rules);
-    out.hashes.set(r.hash, i * r.hash.length);
+    out.hash(i).set(r.hash);
     if (!r.ok) {
       out.reasons[i] = TxReason[r.reason];
       return;
     }
     out.reasons[i] = TxReason.NONE;
-    out.sources.set(r.tx.source, i * r.tx.source.length);
+    out.source(i).set(r.tx.source);
     out.seqs[i] = r.tx.seq;
     out.fees[i] = r.tx.fee;
     out.ops[i] = r.tx.ops;
