@@ -2,8 +2,10 @@
 // leave the node, and a dead announcer bypassed.
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
-import { Networks } from '@stellar/stellar-base';
+import { Networks, xdr } from '@stellar/stellar-base';
 import { TxReason, TxStatus } from '#ipc-protocol';
+import { FloodFrame, decodeHashes, encodeInv } from '../../overlay/src/tx/flood/wire.ts';
+import { RawPeer } from '../helpers/raw-peer.ts';
 import { corrupt, garbage, makePayment, testKeypair } from '../fixtures/txs.ts';
 import { metric, startOverlay, type OverlayProcess } from '../helpers/overlay-process.ts';
 import { RawCore } from '../helpers/raw-core.ts';
@@ -88,5 +90,53 @@ describe('tx flooding (real processes)', function () {
       expect(await metric(o, /^overlay_tx_intake_total\{origin="peer",status="INVALID"/), `node ${i}`).to.equal(0);
     }
     expect(await metric(overlays[0]!, /^overlay_flood_announced_total/)).to.be.greaterThan(0);
+  });
+
+  it('bypasses an announcer that dies before answering: another announcer serves the tx', async () => {
+    const x = overlays[5]!;
+    const tx = makePayment({ source: testKeypair(700), seq: 1n });
+    const hash = hashOf(tx);
+    const dead = await RawPeer.start();
+    try {
+      await dead.connect(x);
+      dead.send(FloodFrame.INV, encodeInv([{ hash, feePerOp: 100n }]));
+      await waitFor('GETDATA from x to the announcer', () =>
+        dead.received.some((f) => f.type === FloodFrame.GETDATA && decodeHashes(f.payload, 'GETDATA').some((h) => hash.equals(h))),
+      );
+      // A real node announces it too, then the first announcer dies without answering.
+      expect((await submit(cores[4]!, tx, rid++)).status).to.equal(TxStatus.ACCEPTED);
+      await dead.stop();
+      await waitFor('x to get the tx from the other announcer', () => holds(cores[5]!, tx, rid++));
+    } finally {
+      await dead.stop();
+    }
+  });
+
+  it('builds deterministic tx sets, serves them to a node without them, and drops externalized txs', async () => {
+    const build = async (core: RawCore) => {
+      const requestId = rid++;
+      core.send({ type: 'BUILD_TX_SET', requestId, ledgerSeq: 2, previousLedgerHash: Buffer.alloc(32, 9), maxOps: 1000, maxBytes: 1 << 20 });
+      return core.next('TX_SET_BUILT', (m) => m.requestId === requestId);
+    };
+    const a = await build(cores[4]!);
+    const b = await build(cores[4]!);
+    expect(Buffer.from(a.hash)).to.deep.equal(Buffer.from(b.hash));
+    expect(Buffer.from(a.txSet)).to.deep.equal(Buffer.from(b.txSet));
+    // The hash is stellar's: SHA-256 of the GeneralizedTransactionSet XDR, as stellar-base encodes it.
+    const parsed = xdr.GeneralizedTransactionSet.fromXDR(Buffer.from(a.txSet));
+    expect(hashOf(parsed.toXDR())).to.deep.equal(Buffer.from(a.hash));
+    const txs = parsed.v1TxSet().phases()[0]!.v0Components()[0]!.txsMaybeDiscountedFee().txes();
+    expect(txs.length).to.be.greaterThan(0);
+
+    // Node 5 never built it: it fetches it from its peers.
+    const requestId = rid++;
+    cores[5]!.send({ type: 'FETCH_TX_SET', requestId, hash: a.hash });
+    const reply = await cores[5]!.next('TX_SET_REPLY', (m) => m.requestId === requestId);
+    expect(Buffer.from(reply.txSet)).to.deep.equal(Buffer.from(a.txSet));
+
+    const before = await metric(overlays[5]!, /^overlay_mempool_txs /);
+    const hashes = Buffer.concat(txs.map((t) => hashOf(t.toXDR())));
+    cores[5]!.send({ type: 'TX_SET_EXTERNALIZED', txSetHash: a.hash, txHashes: hashes });
+    await waitFor('externalized txs removed', async () => (await metric(overlays[5]!, /^overlay_mempool_txs /)) === before - txs.length);
   });
 });
