@@ -114,6 +114,10 @@ export class Consensus {
     return this.validators[(slot + round) % this.validators.length]!;
   }
 
+  isValidator(node: string): boolean {
+    return this.members.has(node);
+  }
+
   /** When `tick` next has something to do. */
   nextWakeAt(): number {
     if (this.phase === 'waiting') return this.slotStartAt;

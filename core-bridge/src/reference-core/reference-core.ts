@@ -1,0 +1,487 @@
+// The reference core: consensus, ledger and snapshot wired to an overlay through the OverlayClient. It stands in for
+// stellar-core so the whole system runs without it. The consensus module decides what to do; this module does it
+// (build, fetch and check tx sets, sign and broadcast envelopes, apply, persist, tell the overlay) and feeds the
+// outcomes back.
+import { createHash } from 'node:crypto';
+import { StrKey } from '@stellar/stellar-base';
+import type { Registry } from 'prom-client';
+import { networkIdOf } from '#ipc-protocol';
+import type { OverlayClient, TxVerdict } from '../client/overlay-client.ts';
+import { quorumSetXdr, ScpSigner } from '../scp/envelopes.ts';
+import { Consensus, type Action } from './consensus.ts';
+import { CoreError } from './errors.ts';
+import { Ledger, SKIP_REASONS, type CloseResult, type SkipReason } from './ledger.ts';
+import type { Logger } from './log.ts';
+import { createCoreMetrics, type CoreMetrics } from './metrics.ts';
+import { ScpHistory } from './scp-history.ts';
+import { parseEnvelope } from './scp-messages.ts';
+import { decodeSnapshot, encodeSnapshot, SnapshotStore } from './snapshot.ts';
+import { closeTimeSane, decodeValue, encodeValue, nextCloseTime } from './stellar-value.ts';
+import { SubmissionTracker, type LatencySummary } from './submissions.ts';
+import { decodeTxSet, txSetHash } from './tx-set.ts';
+
+/** Ours: tx sets held locally (built, validated, applied): a few candidates per ledger for a few ledgers. */
+const MAX_TX_SETS = 32;
+/** Ours: closes remembered for closedTps (the brief: last 10 ledgers). */
+const TPS_WINDOW = 10;
+/** Ours: a decided tx set that cannot be fetched is retried this often (it must be applied before anything else). */
+const DECIDE_RETRY_MS = 500;
+/** Ours: headers of recent ledgers served by GET /ledger/:seq (a few minutes of 1 s ledgers). */
+const HEADER_HISTORY = 256;
+/** Ours: outcomes of recent txs served by GET /tx/:hash (~100 s at 1,000 tx/s); the oldest is forgotten first. */
+const TX_RESULTS = 100_000;
+
+export interface CoreSettings {
+  seed: string;
+  validators: string[];
+  threshold: number;
+  ledgerMs: number;
+  accounts: number;
+  network: string;
+  maxOps: number;
+  maxBytes: number;
+  dataDir?: string | undefined;
+}
+
+export interface ReferenceCoreOptions {
+  settings: CoreSettings;
+  overlay: OverlayClient;
+  log: Logger;
+  registry: Registry;
+  now?: () => number;
+}
+
+/** What the overlay client may offer beyond its documented API: REQUEST_SCP_STATE (used when present). */
+interface ScpStateRequester {
+  requestScpState?(ledgerSeq: number): void;
+}
+
+export interface VerdictJson {
+  status: TxVerdict['status'];
+  reason: TxVerdict['reason'];
+  hash: string;
+}
+
+export interface LedgerInfo {
+  seq: number;
+  hash: string;
+  closeTime: number;
+  /** Txs in the last ledger's set, and what became of them. */
+  txCount: number;
+  applied: number;
+  skipped: number;
+  /** Applied txs per second over the last 10 closes (null until two closes). */
+  closedTps: number | null;
+  /** The round of the slot being agreed. */
+  round: number;
+  totals: { applied: number; skipped: number; ledgers: number };
+}
+
+export interface ClosedLedger {
+  seq: number;
+  hash: string;
+  closeTime: number;
+  txSetHash: string;
+  txCount: number;
+  applied: number;
+  skipped: number;
+}
+
+export interface TxResult {
+  ledger: number;
+  applied: boolean;
+}
+
+export class ReferenceCore {
+  readonly networkId: Uint8Array;
+  readonly self: string;
+  readonly ledger: Ledger;
+  readonly consensus: Consensus;
+  private readonly settings: CoreSettings;
+  private readonly overlay: OverlayClient & ScpStateRequester;
+  private readonly log: Logger;
+  private readonly now: () => number;
+  private readonly signer: ScpSigner;
+  private readonly qsetXdr: Buffer;
+  private readonly qsetHash: Buffer;
+  private readonly history: ScpHistory;
+  private readonly submissions = new SubmissionTracker();
+  private readonly snapshots: SnapshotStore | null;
+  /** Tx sets by hash (hex), oldest inserted first out. */
+  private readonly txSets = new Map<string, Buffer>();
+  private readonly recentCloses: { at: number; applied: number }[] = [];
+  private readonly headers = new Map<number, ClosedLedger>();
+  private readonly txResults = new Map<string, TxResult>();
+  private last: { txCount: number; applied: number; skipped: number } = { txCount: 0, applied: 0, skipped: 0 };
+  private readonly totals = { applied: 0, skipped: 0, ledgers: 0 };
+  readonly metrics: CoreMetrics;
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  private warnedNoStateRequests = false;
+  private readonly listeners: { event: string; fn: (...a: never[]) => void }[] = [];
+
+  constructor(opts: ReferenceCoreOptions) {
+    const s = opts.settings;
+    this.settings = s;
+    this.overlay = opts.overlay;
+    this.log = opts.log;
+    this.now = opts.now ?? Date.now;
+    this.networkId = networkIdOf(s.network);
+    this.signer = new ScpSigner(s.seed, this.networkId);
+    this.self = this.signer.publicKey;
+    this.qsetXdr = quorumSetXdr(s.threshold, [...s.validators].sort());
+    this.qsetHash = createHash('sha256').update(this.qsetXdr).digest();
+    this.snapshots = s.dataDir === undefined ? null : new SnapshotStore(s.dataDir);
+    this.ledger = this.loadLedger();
+    this.consensus = new Consensus({
+      self: this.self,
+      validators: s.validators,
+      threshold: s.threshold,
+      periodMs: s.ledgerMs,
+      lastClosed: this.ledger.header.seq,
+      now: this.now(),
+    });
+    this.history = new ScpHistory(s.validators.length);
+    this.metrics = createCoreMetrics(opts.registry, {
+      ledgerSeq: () => this.ledger.header.seq,
+      round: () => this.consensus.round,
+      talliedSlots: () => this.consensus.sizes().talliedSlots,
+      pendingNominations: () => this.consensus.sizes().pendingNominations,
+      trackedSubmissions: () => this.submissions.tracked,
+      scpHistoryEnvelopes: () => this.history.size,
+      cachedTxSets: () => this.txSets.size,
+    });
+  }
+
+  /** Hands the quorum set and last ledger to the overlay, subscribes to it and starts the consensus clock. */
+  start(): void {
+    const h = this.ledger.header;
+    this.overlay.cacheQuorumSet(this.qsetHash, this.qsetXdr);
+    this.overlay.ledgerClosed(h.seq, h.hash);
+    this.listen('scp', (env: Uint8Array) => this.onEnvelope(env));
+    this.listen('scpStateRequest', (r: { requestId: bigint; ledgerSeq: number }) => {
+      this.overlay.respondScpState(r.requestId, this.history.since(r.ledgerSeq));
+    });
+    this.listen('connected', () => this.requestState(this.consensus.slot));
+    this.log.info('consensus started', {
+      self: this.self,
+      ledger: h.seq,
+      validators: this.settings.validators.length,
+      threshold: this.settings.threshold,
+      ledgerMs: this.settings.ledgerMs,
+    });
+    this.requestState(this.consensus.slot);
+    this.schedule();
+  }
+
+  /** Stops the clock and event handling and waits for the last snapshot to be written. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    for (const { event, fn } of this.listeners) this.overlay.off(event as 'scp', fn as never);
+    await this.snapshots?.flush().catch((err) => this.log.error('snapshot write failed', { err }));
+  }
+
+  // ── HTTP-facing API ─────────────────────────────────────────────────────────────────────────────────────────
+
+  async submit(tx: Uint8Array): Promise<VerdictJson> {
+    return this.recordVerdicts([await this.overlay.submitTx(tx)])[0]!;
+  }
+
+  async submitBatch(txs: Uint8Array[]): Promise<VerdictJson[]> {
+    return this.recordVerdicts(await this.overlay.submitTxBatch(txs));
+  }
+
+  ledgerInfo(): LedgerInfo {
+    const h = this.ledger.header;
+    return {
+      seq: h.seq,
+      hash: h.hash.toString('hex'),
+      closeTime: h.closeTime,
+      ...this.last,
+      closedTps: this.closedTps(),
+      round: this.consensus.round,
+      totals: { ...this.totals },
+    };
+  }
+
+  /** An account by strkey; null when there is none. Throws CoreError BAD_REQUEST for a malformed key. */
+  account(address: string): { balance: string; seq: string } | null {
+    if (!StrKey.isValidEd25519PublicKey(address)) throw new CoreError('BAD_REQUEST', `not a Stellar public key: ${address.slice(0, 64)}`);
+    const a = this.ledger.account(StrKey.decodeEd25519PublicKey(address).toString('hex'));
+    return a === undefined ? null : { balance: a.balance.toString(), seq: a.seq.toString() };
+  }
+
+  /** A recently closed ledger (the last HEADER_HISTORY), or null. */
+  closedLedger(seq: number): ClosedLedger | null {
+    return this.headers.get(seq) ?? null;
+  }
+
+  /** What became of a recent tx (the last TX_RESULTS), by hash (hex), or null when not seen in a ledger. */
+  txResult(hashHex: string): TxResult | null {
+    return this.txResults.get(hashHex.toLowerCase()) ?? null;
+  }
+
+  latency(): LatencySummary & { tracked: number } {
+    return { ...this.submissions.summary(), tracked: this.submissions.tracked };
+  }
+
+  async overlayStats(): Promise<unknown> {
+    return this.overlay.stats({ timeoutMs: 2000 });
+  }
+
+  // ── Consensus I/O ───────────────────────────────────────────────────────────────────────────────────────────
+
+  private listen<A extends unknown[]>(event: string, fn: (...a: A) => void): void {
+    const wrapped = (...a: A) => {
+      if (!this.stopped) fn(...a);
+    };
+    this.overlay.on(event as 'scp', wrapped as never);
+    this.listeners.push({ event, fn: wrapped as never });
+  }
+
+  private onEnvelope(bytes: Uint8Array): void {
+    const msg = parseEnvelope(bytes);
+    this.metrics.envelopes.labels(msg?.kind ?? 'other').inc();
+    if (msg === null) return;
+    if (msg.kind === 'externalize' && this.consensus.isValidator(msg.node) && msg.slot >= this.ledger.header.seq - 1) {
+      this.history.add(msg.slot, Buffer.from(bytes));
+    }
+    this.run(this.consensus.receive(msg, this.now()));
+  }
+
+  private run(actions: Action[]): void {
+    if (this.stopped) return;
+    for (const a of actions) {
+      switch (a.type) {
+        case 'build':
+          void this.build(a.slot, a.round);
+          break;
+        case 'nominate':
+          this.broadcast(this.signer.nominate(BigInt(a.slot), [a.value], [], this.qsetHash));
+          break;
+        case 'validate':
+          void this.validate(a.slot, a.round, a.value);
+          break;
+        case 'externalize': {
+          const env = this.signer.externalize(BigInt(a.slot), a.value, this.qsetHash, a.round + 1);
+          this.history.add(a.slot, env);
+          this.broadcast(env);
+          break;
+        }
+        case 'decide':
+          void this.decide(a.slot, a.value);
+          break;
+        case 'roundChange':
+          this.metrics.roundChanges.labels(a.reason).inc();
+          this.log.info('round change', { slot: a.slot, round: a.round, reason: a.reason, leader: this.consensus.leader(a.slot, a.round) });
+          break;
+        case 'behind':
+          this.log.info('network is ahead', { slot: a.slot, networkSlot: a.networkSlot });
+          this.requestState(a.slot);
+          break;
+      }
+    }
+    this.metrics.consensusDropped.set(this.consensus.dropped);
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const at = this.consensus.nextWakeAt();
+    if (!Number.isFinite(at)) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.run(this.consensus.tick(this.now()));
+    }, Math.max(0, at - this.now()));
+  }
+
+  private broadcast(envelope: Buffer): void {
+    try {
+      this.overlay.broadcastScp(envelope);
+    } catch (err) {
+      this.log.warn('cannot broadcast SCP envelope', { err });
+    }
+  }
+
+  private requestState(fromSlot: number): void {
+    if (typeof this.overlay.requestScpState === 'function') {
+      this.overlay.requestScpState(fromSlot);
+    } else if (!this.warnedNoStateRequests) {
+      this.warnedNoStateRequests = true;
+      this.log.warn('the overlay client cannot send REQUEST_SCP_STATE: catching up relies on envelopes as they arrive');
+    }
+  }
+
+  private async build(slot: number, round: number): Promise<void> {
+    const h = this.ledger.header;
+    try {
+      const built = await this.overlay.buildTxSet(
+        { ledgerSeq: slot, previousLedgerHash: h.hash, maxOps: this.settings.maxOps, maxBytes: this.settings.maxBytes },
+        { timeoutMs: this.settings.ledgerMs },
+      );
+      this.keepTxSet(Buffer.from(built.hash), Buffer.from(built.txSet));
+      const value = encodeValue({ txSetHash: Buffer.from(built.hash), closeTime: nextCloseTime(h.closeTime, this.now()) });
+      this.log.debug('nominating', { slot, round, txSet: built.hash });
+      this.run(this.consensus.proposed(slot, round, value));
+    } catch (err) {
+      this.log.warn('cannot build a tx set', { slot, round, err });
+    }
+  }
+
+  private async validate(slot: number, round: number, value: Buffer): Promise<void> {
+    const ok = await this.checkValue(slot, value).catch((err) => {
+      this.log.warn('nominated value not usable', { slot, round, err });
+      return false;
+    });
+    this.metrics.validations.labels(ok ? 'ok' : 'rejected').inc();
+    this.run(this.consensus.validated(slot, round, value, ok));
+  }
+
+  private async checkValue(slot: number, value: Buffer): Promise<boolean> {
+    const v = decodeValue(value);
+    const h = this.ledger.header;
+    if (v === null || !closeTimeSane(v.closeTime, h.closeTime, Math.floor(this.now() / 1000))) return false;
+    const txSet = await this.txSet(v.txSetHash, this.settings.ledgerMs * 2);
+    const prev = decodeTxSet(txSet).previousLedgerHash;
+    if (slot === h.seq + 1 && !prev.equals(h.hash)) {
+      this.log.warn('nominated tx set builds on another ledger', { slot, theirs: prev, ours: h.hash });
+      return false;
+    }
+    return true;
+  }
+
+  /** Applies a decided slot (retrying the tx-set fetch until it succeeds or we stop), then moves consensus on. */
+  private async decide(slot: number, value: Buffer): Promise<void> {
+    const v = decodeValue(value);
+    if (v === null) {
+      this.log.error('decided value is not a StellarValue: cannot close this ledger', { slot });
+      return;
+    }
+    let txSet: Buffer | null = null;
+    while (txSet === null && !this.stopped) {
+      try {
+        txSet = await this.txSet(v.txSetHash, Math.max(DECIDE_RETRY_MS, this.settings.ledgerMs * 2));
+      } catch (err) {
+        this.log.warn('decided tx set not available yet', { slot, txSet: v.txSetHash, err });
+        await new Promise((r) => setTimeout(r, DECIDE_RETRY_MS));
+      }
+    }
+    if (txSet === null || this.stopped) return;
+    const decoded = decodeTxSet(txSet);
+    const r = this.ledger.close(decoded, v.txSetHash, v.closeTime);
+    this.afterClose(r, v.txSetHash, decoded.txHashes);
+    this.run(this.consensus.closed(slot, this.now()));
+  }
+
+  private afterClose(r: CloseResult, setHash: Buffer, txHashes: Buffer[]): void {
+    const at = this.now();
+    const skipped = SKIP_REASONS.reduce((n, k: SkipReason) => n + r.skipped[k], 0);
+    this.last = { txCount: r.txCount, applied: r.applied, skipped };
+    this.totals.applied += r.applied;
+    this.totals.skipped += skipped;
+    this.totals.ledgers++;
+    this.recentCloses.push({ at, applied: r.applied });
+    if (this.recentCloses.length > TPS_WINDOW) this.recentCloses.shift();
+    const h = r.header;
+    remember(this.headers, h.seq, {
+      seq: h.seq,
+      hash: h.hash.toString('hex'),
+      closeTime: h.closeTime,
+      txSetHash: h.txSetHash.toString('hex'),
+      txCount: r.txCount,
+      applied: r.applied,
+      skipped,
+    }, HEADER_HISTORY);
+    const applied = new Set(r.appliedHashes);
+    for (const hash of txHashes) {
+      const key = hash.toString('hex');
+      remember(this.txResults, key, { ledger: h.seq, applied: applied.has(key) }, TX_RESULTS);
+    }
+    this.metrics.ledgersClosed.inc();
+    this.metrics.txsApplied.inc(r.applied);
+    for (const k of SKIP_REASONS) if (r.skipped[k] > 0) this.metrics.txsSkipped.labels(k).inc(r.skipped[k]);
+    for (const ms of this.submissions.closed(txHashes.map((h) => h.toString('hex')), at)) this.metrics.latency.observe(ms / 1000);
+    try {
+      this.overlay.txSetExternalized(setHash, txHashes);
+      this.overlay.ledgerClosed(r.header.seq, r.header.hash);
+    } catch (err) {
+      this.log.warn('cannot tell the overlay about the closed ledger', { err });
+    }
+    this.log.info('ledger closed', {
+      seq: r.header.seq,
+      hash: r.header.hash,
+      txs: r.txCount,
+      applied: r.applied,
+      skipped,
+      round: this.consensus.round,
+    });
+    if (this.snapshots) {
+      this.snapshots
+        .save(encodeSnapshot(this.ledger, this.networkId, this.settings.accounts))
+        .catch((err) => this.log.error('snapshot write failed', { err }));
+    }
+  }
+
+  /** A tx set by hash: ours, else the overlay's (its cache or its peers), checked against the hash. */
+  private async txSet(hash: Buffer, timeoutMs: number): Promise<Buffer> {
+    const key = hash.toString('hex');
+    const mine = this.txSets.get(key);
+    if (mine !== undefined) return mine;
+    let bytes: Buffer;
+    try {
+      bytes = Buffer.from(await this.overlay.fetchTxSet(hash, { timeoutMs }));
+    } catch (err) {
+      this.metrics.txSetFetches.labels('failed').inc();
+      throw err;
+    }
+    if (!txSetHash(bytes).equals(hash)) {
+      this.metrics.txSetFetches.labels('wrong_hash').inc();
+      throw new CoreError('TX_SET_INVALID', `the overlay returned a tx set whose hash is not ${key}`);
+    }
+    this.metrics.txSetFetches.labels('ok').inc();
+    this.keepTxSet(hash, bytes);
+    return bytes;
+  }
+
+  private keepTxSet(hash: Buffer, bytes: Buffer): void {
+    remember(this.txSets, hash.toString('hex'), bytes, MAX_TX_SETS);
+  }
+
+  private closedTps(): number | null {
+    const c = this.recentCloses;
+    if (c.length < 2) return null;
+    const span = (c[c.length - 1]!.at - c[0]!.at) / 1000;
+    const txs = c.slice(1).reduce((n, x) => n + x.applied, 0);
+    return span > 0 ? txs / span : null;
+  }
+
+  private recordVerdicts(verdicts: TxVerdict[]): VerdictJson[] {
+    const at = this.now();
+    return verdicts.map((v) => {
+      const hash = Buffer.from(v.hash).toString('hex');
+      this.metrics.submissions.labels(v.status).inc();
+      if (v.status === 'ACCEPTED') this.submissions.track(hash, at);
+      return { status: v.status, reason: v.reason, hash };
+    });
+  }
+
+  private loadLedger(): Ledger {
+    const s = this.settings;
+    const bytes = this.snapshots?.read() ?? null;
+    if (bytes === null) return Ledger.genesis(s.accounts, this.networkId);
+    const ledger = decodeSnapshot(bytes, this.networkId, s.accounts);
+    this.log.info('ledger loaded from snapshot', { seq: ledger.header.seq, path: this.snapshots!.path });
+    return ledger;
+  }
+}
+
+/** Sets `key` in an insertion-ordered map bounded at `max` entries, forgetting the oldest. */
+function remember<K, V>(map: Map<K, V>, key: K, value: V, max: number): void {
+  map.delete(key);
+  map.set(key, value);
+  if (map.size > max) map.delete(map.keys().next().value as K);
+}

@@ -1,0 +1,66 @@
+// Submission → externalization latency of the txs this core submitted: submit times by hash (bounded, oldest out)
+// and the latest latencies (a ring) for p50/p99. A tx that never makes a ledger ages out of the table.
+
+/** Ours: txs tracked at once (~2 minutes at 1,000 tx/s); the oldest is forgotten first. */
+export const MAX_TRACKED = 100_000;
+/** Ours: latencies kept for the percentiles. */
+export const MAX_SAMPLES = 10_000;
+
+export interface LatencySummary {
+  samples: number;
+  p50: number | null;
+  p99: number | null;
+}
+
+export class SubmissionTracker {
+  private readonly submitted = new Map<string, number>();
+  private readonly ring: number[] = [];
+  private ringPos = 0;
+  private readonly maxTracked: number;
+  private readonly maxSamples: number;
+  evicted = 0;
+  externalized = 0;
+
+  constructor(maxTracked = MAX_TRACKED, maxSamples = MAX_SAMPLES) {
+    this.maxTracked = maxTracked;
+    this.maxSamples = maxSamples;
+  }
+
+  get tracked(): number {
+    return this.submitted.size;
+  }
+
+  /** A tx the overlay accepted at `at` (ms). A re-submission keeps the first time. */
+  track(hashHex: string, at: number): void {
+    if (this.submitted.has(hashHex)) return;
+    this.submitted.set(hashHex, at);
+    if (this.submitted.size > this.maxTracked) {
+      this.submitted.delete(this.submitted.keys().next().value as string);
+      this.evicted++;
+    }
+  }
+
+  /** A closed ledger's txs (hex hashes); returns the latencies (ms) of ours among them. */
+  closed(hashesHex: Iterable<string>, at: number): number[] {
+    const out: number[] = [];
+    for (const h of hashesHex) {
+      const t = this.submitted.get(h);
+      if (t === undefined) continue;
+      this.submitted.delete(h);
+      const ms = at - t;
+      out.push(ms);
+      if (this.ring.length < this.maxSamples) this.ring.push(ms);
+      else this.ring[this.ringPos] = ms;
+      this.ringPos = (this.ringPos + 1) % this.maxSamples;
+      this.externalized++;
+    }
+    return out;
+  }
+
+  summary(): LatencySummary {
+    if (this.ring.length === 0) return { samples: 0, p50: null, p99: null };
+    const s = [...this.ring].sort((a, b) => a - b);
+    const at = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
+    return { samples: s.length, p50: at(0.5), p99: at(0.99) };
+  }
+}
