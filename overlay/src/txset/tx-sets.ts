@@ -48,7 +48,7 @@ export interface TxSetsOptions {
 interface Attempt {
   promise: Promise<Uint8Array>;
   /** The latest ledger a caller fetched it for: the cache tag once it arrives. */
-  ledgerSeq: number;
+  tag: { ledgerSeq: number };
   /** Callers still waiting; when the last one gives up, the attempt stops. */
   waiters: number;
   stop: AbortController;
@@ -154,13 +154,13 @@ export class TxSets {
     let attempt = this.inflight.get(k);
     if (attempt === undefined) {
       const stop = new AbortController();
-      const a: Attempt = { promise: Promise.resolve(new Uint8Array()), ledgerSeq, waiters: 0, stop };
-      a.promise = this.fetchFromPeers(hash, a).finally(() => this.inflight.delete(k));
-      a.promise.catch(() => {}); // each waiter handles the rejection; this one only keeps it from being unhandled
-      this.inflight.set(k, a);
-      attempt = a;
+      const tag = { ledgerSeq };
+      const promise = this.fetchFromPeers(hash, stop.signal, () => tag.ledgerSeq).finally(() => this.inflight.delete(k));
+      promise.catch(() => {}); // each waiter handles the rejection; this one only keeps it from being unhandled
+      attempt = { promise, tag, waiters: 0, stop };
+      this.inflight.set(k, attempt);
     }
-    attempt.ledgerSeq = Math.max(attempt.ledgerSeq, ledgerSeq);
+    attempt.tag.ledgerSeq = Math.max(attempt.tag.ledgerSeq, ledgerSeq);
     return this.wait(attempt, signal);
   }
 
@@ -187,10 +187,10 @@ export class TxSets {
     });
   }
 
-  private async fetchFromPeers(hash: Uint8Array, attempt: Attempt): Promise<Uint8Array> {
+  private async fetchFromPeers(hash: Uint8Array, stop: AbortSignal, ledgerSeq: () => number): Promise<Uint8Array> {
     const { node, log } = this.opts;
     const deadline = AbortSignal.timeout(this.opts.fetchDeadlineMs);
-    const signal = AbortSignal.any([deadline, attempt.stop.signal, this.lifetime.signal]);
+    const signal = AbortSignal.any([deadline, stop, this.lifetime.signal]);
     const k = toHex(hash);
     let asked = 0;
     for (let round = 1; !signal.aborted; round++) {
@@ -206,7 +206,7 @@ export class TxSets {
         asked++;
         const xdr = await this.askPeer(peer, hash, signal);
         if (xdr) {
-          this.opts.cache.add(hash, xdr, attempt.ledgerSeq);
+          this.opts.cache.add(hash, xdr, ledgerSeq());
           this.metrics.fetches.labels('fetched').inc();
           return xdr;
         }
