@@ -19,6 +19,7 @@ const overlayToWire: Partial<Record<OverlayError['code'], ErrorCodeName>> = {
   BUSY: 'BUSY',
   BAN_INVALID: 'INVALID_REQUEST',
   PEER_ADDRESS_INVALID: 'INVALID_REQUEST',
+  TXSET_INVALID: 'INVALID_REQUEST',
 };
 
 function requestIdOf(msg: ToOverlayMessage): bigint {
