@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import { createHash } from 'node:crypto';
 import { on } from 'node:events';
 import { Registry } from 'prom-client';
-import { ALL_FEATURES, networkIdOf } from '#ipc-protocol';
+import { ALL_FEATURES, ProtocolError, networkIdOf } from '#ipc-protocol';
 import { BackpressureError, OverlayClient, OverlayClientError, ScpSigner, quorumSetXdr, type OverlayClientOptions } from '../../core-bridge/src/index.ts';
 import { makePayment, testKeypair } from '../fixtures/txs.ts';
 import { startOverlay, type OverlayProcess } from '../helpers/overlay-process.ts';
@@ -17,11 +17,11 @@ const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest();
 /** Restarts a killed overlay on the same directory, socket, port and key. */
 const restart = (o: OverlayProcess) => startOverlay({ dir: o.dir, peerPort: o.peerPort, seed: o.seed });
 
-async function rejection(p: Promise<unknown>): Promise<OverlayClientError> {
+async function rejection<E extends Error = OverlayClientError>(p: Promise<unknown>): Promise<E> {
   try {
     await p;
   } catch (err) {
-    return err as OverlayClientError;
+    return err as E;
   }
   throw new Error('expected a rejection');
 }
@@ -77,6 +77,17 @@ describe('OverlayClient against a real overlay', function () {
     const qset = quorumSetXdr(1, [overlay.nodeKey]);
     client.cacheQuorumSet(sha256(qset), qset);
     expect(sameBytes(await client.fetchQuorumSet(sha256(qset)), qset)).to.equal(true);
+  });
+
+  it('fails to connect with the overlay\'s code: a second core, another network', async () => {
+    const second = await rejection<ProtocolError>(connect(overlay));
+    expect([second instanceof ProtocolError, second.code]).to.deep.equal([true, 'ALREADY_CONNECTED']);
+    expect((await client.stats()).uptimeSec).to.be.greaterThan(0); // the connected client is undisturbed
+    await client.close();
+    const other = await rejection<ProtocolError>(connect(overlay, { networkPassphrase: 'Public Global Stellar Network ; September 2015' }));
+    expect([other instanceof ProtocolError, other.code]).to.deep.equal([true, 'NETWORK_MISMATCH']);
+    registry = new Registry();
+    client = await connect(overlay, { registry });
   });
 
   it('rejects an ERROR reply with a typed error carrying its code', async () => {

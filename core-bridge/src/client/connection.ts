@@ -9,6 +9,7 @@ import {
   FrameWriter,
   ProtocolError,
   decodeMessage,
+  errorCodeName,
   localHello,
   negotiate,
   networkIdOf,
@@ -79,7 +80,10 @@ export class CoreConnection extends EventEmitter<ConnectionEvents> {
     socket.on('close', () => this.end(undefined));
   }
 
-  /** Connects (with retry) and negotiates extensions. Rejects with ProtocolError on a refused HELLO. */
+  /**
+   * Connects (with retry) and negotiates extensions. Rejects with ProtocolError: CONNECTION_CLOSED when the overlay
+   * cannot be reached (or `signal` aborts), TIMEOUT without HELLO_ACK, the overlay's own code when it refuses HELLO.
+   */
   static async open(opts: ConnectOptions): Promise<CoreConnection> {
     const socket = await connectWithRetry(
       opts.socketPath,
@@ -122,9 +126,10 @@ export class CoreConnection extends EventEmitter<ConnectionEvents> {
             acked = true;
             const msg = decodeMessage(type, payload, { direction: 'toCore' }) as ToCoreMessage;
             if (msg.type === 'HELLO_ACK') return resolve(msg.hello);
+            // A refusal keeps the overlay's code (NETWORK_MISMATCH, VERSION_MISMATCH, ALREADY_CONNECTED, ...).
             const refusal =
               msg.type === 'ERROR'
-                ? new ProtocolError('PROTOCOL_STATE', `overlay refused HELLO: ${msg.error.message}`)
+                ? new ProtocolError(errorCodeName(msg.error.code) ?? 'PROTOCOL_STATE', `overlay refused HELLO: ${msg.error.message}`)
                 : new ProtocolError('PROTOCOL_STATE', `expected HELLO_ACK, got ${msg.type}`);
             fail(refusal);
           });

@@ -360,6 +360,11 @@ export class OverlayClient extends EventEmitter<OverlayClientEvents> {
     this.peerConfig = { knownPeers: [...cfg.knownPeers], preferredPeers: [...cfg.preferredPeers], listenPort: cfg.listenPort };
   }
 
+  /** REQUEST_SCP_STATE: asks peers for their SCP state from `ledgerSeq` on (answers arrive as `scp` events). */
+  requestScpState(ledgerSeq: number): void {
+    this.send({ type: 'REQUEST_SCP_STATE', ledgerSeq }, 'queued');
+  }
+
   /** SCP_STATE_RESPONSE to a `scpStateRequest`; dropped if the connection that asked is gone. */
   respondScpState(requestId: bigint, envelopes: readonly Uint8Array[]): void {
     this.send({ type: 'SCP_STATE_RESPONSE', requestId, envelopes: [...envelopes] }, 'session');

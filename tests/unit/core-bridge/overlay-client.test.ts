@@ -122,6 +122,9 @@ describe('OverlayClient (scripted overlay)', function () {
     ac.abort();
     await waitFor('state request event', () => requests.length === 1);
     expect(requests[0]).to.deep.equal({ requestId: 77n, ledgerSeq: 5 });
+    c.requestScpState(4);
+    const asked = await waitFor('REQUEST_SCP_STATE', () => overlay.current.find((m) => m.type === 'REQUEST_SCP_STATE'));
+    expect(ofType(asked, 'REQUEST_SCP_STATE').ledgerSeq).to.equal(4);
     c.respondScpState(77n, [Buffer.from('a'), Buffer.from('b')]);
     const resp = await waitFor('SCP_STATE_RESPONSE', () => overlay.current.find((m) => m.type === 'SCP_STATE_RESPONSE'));
     expect(resp.type === 'SCP_STATE_RESPONSE' && resp.envelopes.map((e) => Buffer.from(e).toString())).to.deep.equal(['a', 'b']);
