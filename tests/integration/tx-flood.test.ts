@@ -139,4 +139,26 @@ describe('tx flooding (real processes)', function () {
     cores[5]!.send({ type: 'TX_SET_EXTERNALIZED', txSetHash: a.hash, txHashes: hashes });
     await waitFor('externalized txs removed', async () => (await metric(overlays[5]!, /^overlay_mempool_txs /)) === before - txs.length);
   });
+
+  it('announces pending txs to a peer that connects late, in pull and push mode', async () => {
+    for (const mode of ['pull', 'push']) {
+      const alone = await startOverlay({ toml: `[flood]\nmode = "${mode}"` });
+      const core = await RawCore.hello(alone.socketPath);
+      const tx = makePayment({ source: testKeypair(mode === 'pull' ? 800 : 801), seq: 1n });
+      try {
+        expect((await submit(core, tx, rid++)).status).to.equal(TxStatus.ACCEPTED);
+        const late = await startOverlay({ knownPeers: [alone.address], toml: `[flood]\nmode = "${mode}"` });
+        const lateCore = await RawCore.hello(late.socketPath);
+        try {
+          await waitFor(`${mode}: the late peer to hold the tx`, () => holds(lateCore, tx, rid++));
+        } finally {
+          lateCore.close();
+          await late.stop();
+        }
+      } finally {
+        core.close();
+        await alone.stop();
+      }
+    }
+  });
 });
