@@ -80,7 +80,10 @@ export interface OverlayClientOptions {
   software?: string;
   /** Default 10 s. */
   requestTimeoutMs?: number;
-  /** Bound of the outgoing queue (while disconnected or the socket is congested) plus requests kept to re-send. Default 64 MiB. */
+  /**
+   * Bound of the outgoing queue (frames waiting while disconnected or while the socket holds 1 MiB unsent) plus
+   * requests written and kept to re-send after a reconnect. Default 64 MiB.
+   */
   maxQueueBytes?: number;
   /** Exponential backoff with jitter between reconnection attempts, default 100 ms .. 5 s; false: never reconnect. */
   reconnect?: { minMs?: number; maxMs?: number } | false;
@@ -177,6 +180,7 @@ export class OverlayClient extends EventEmitter<OverlayClientEvents> {
   /** True once the current connection's state is restored: frames may be written directly. */
   private ready = false;
   private features: ReadonlySet<FeatureName> = new Set();
+  private identity: { peerId: string; nodeKey: string; software: string } | null = null;
   private closing = false;
   private readonly closeController = new AbortController();
   private reconnectTimer: NodeJS.Timeout | null = null;
@@ -254,7 +258,6 @@ export class OverlayClient extends EventEmitter<OverlayClientEvents> {
   get overlayIdentity(): { peerId: string; nodeKey: string; software: string } | null {
     return this.identity;
   }
-  private identity: { peerId: string; nodeKey: string; software: string } | null = null;
 
   // ── Requests ──────────────────────────────────────────────────────────────────────────────────────────────────
 
