@@ -380,7 +380,7 @@ function createRoutes(o: Overlay) {
         maxBytes: m.maxBytes,
         chains: o.mempool.chains(),
       });
-      o.txSets.add(built.hash, built.xdr, m.ledgerSeq);
+      o.txSets.addBuilt(built.hash, built.xdr, m.ledgerSeq);
       s.send({ type: 'TX_SET_BUILT', requestId: m.requestId, hash: built.hash, txSet: built.xdr });
     },
     CACHE_TX_SET: (m) => o.txSets.add(m.hash, m.txSet, o.nextLedger),

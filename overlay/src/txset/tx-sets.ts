@@ -116,6 +116,13 @@ export class TxSets {
     }
   }
 
+  /** Keeps a set this overlay built itself (already hashed, owned): no decode on the hot path of a ledger. */
+  addBuilt(hash: Uint8Array, xdr: Uint8Array, ledgerSeq: number): void {
+    if (!this.opts.cache.add(hash, xdr, ledgerSeq)) {
+      this.opts.log.warn('tx set not cached: over the byte cap', { hash: toHex(hash), bytes: xdr.length });
+    }
+  }
+
   get(hash: Uint8Array): Uint8Array | undefined {
     return this.opts.cache.get(hash);
   }
