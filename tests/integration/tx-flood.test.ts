@@ -113,6 +113,10 @@ describe('tx flooding (real processes)', function () {
   });
 
   it('builds deterministic tx sets, serves them to a node without them, and drops externalized txs', async () => {
+    for (let i = 0; i < 3; i++) {
+      const v = await submit(cores[4]!, makePayment({ source: testKeypair(600 + i), seq: 1n }), rid++);
+      expect(v.status).to.be.oneOf([TxStatus.ACCEPTED, TxStatus.DUPLICATE]);
+    }
     const build = async (core: RawCore) => {
       const requestId = rid++;
       core.send({ type: 'BUILD_TX_SET', requestId, ledgerSeq: 2, previousLedgerHash: Buffer.alloc(32, 9), maxOps: 1000, maxBytes: 1 << 20 });
