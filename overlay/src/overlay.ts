@@ -275,7 +275,21 @@ export class Overlay extends EventEmitter<OverlayEvents> {
       if (env.quorumSetHash) this.quorumSets.hint(env.quorumSetHash, from);
       for (const h of env.txSetHashes) this.txSets.hint(h, from);
     }
-    this.session?.send({ type: 'SCP_RECEIVED', envelope: bytes });
+    const session = this.session;
+    session?.send({ type: 'SCP_RECEIVED', envelope: bytes });
+    if (session && env.quorumSetHash && !session.has('quorum-sets')) this.pushQuorumSet(session, env.quorumSetHash);
+  }
+
+  /**
+   * A V2 core cannot ask for a quorum set: when an envelope names one we lack, fetch it and push it as
+   * QUORUM_SET_AVAILABLE (once per hash: a fetched set is stored, and concurrent fetches share one attempt).
+   */
+  private pushQuorumSet(session: CoreSession, hash: Uint8Array): void {
+    if (this.quorumSets.get(hash) !== undefined) return;
+    this.quorumSets.fetch(hash).then(
+      (quorumSet) => session.send({ type: 'QUORUM_SET_AVAILABLE', quorumSet }),
+      (err) => this.log.debug('quorum set for a V2 core not found', { hash: toHex(hash), err }),
+    );
   }
 
   private routes() {

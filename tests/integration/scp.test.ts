@@ -106,4 +106,23 @@ describe('SCP flooding across a line of 5 overlays (real processes)', function (
     const err = await cores[0]!.next('ERROR', (e) => e.requestId === 32n);
     expect(err.error.message).to.match(/not found/);
   });
+
+  it('pushes QUORUM_SET_AVAILABLE to a V2 core when an envelope names a set it cannot ask for', async () => {
+    // Node 4's core reconnects speaking the V2 dialect (no HELLO, so no FETCH_QUORUM_SET).
+    cores[4]!.close();
+    await waitFor('node 4 core gone', async () => !(await getJson<{ coreConnected: boolean }>(`${overlays[4]!.adminUrl}/info`)).coreConnected);
+    const v2 = await RawCore.connect(overlays[4]!.socketPath);
+    cores[4] = v2;
+    v2.send({ type: 'REQUEST_OVERLAY_METRICS' });
+    await v2.next('OVERLAY_METRICS_RESPONSE');
+
+    const qset = quorumSetXdr(1, [overlays[3]!.nodeKey]);
+    const hash = createHash('sha256').update(qset).digest();
+    cores[3]!.send({ type: 'CACHE_QUORUM_SET', hash, quorumSet: qset });
+    const env = new ScpSigner(overlays[3]!.seed, networkIdOf(TESTNET)).externalize(40n, Buffer.alloc(32, 40), hash);
+    cores[3]!.send({ type: 'BROADCAST_SCP', envelope: env });
+    await v2.next('SCP_RECEIVED', (m) => sameBytes(m.envelope, env));
+    const pushed = await v2.next('QUORUM_SET_AVAILABLE');
+    expect(sameBytes(pushed.quorumSet, qset)).to.equal(true);
+  });
 });
