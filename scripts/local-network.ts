@@ -1,152 +1,203 @@
-// `npm start`: a local network of validators' overlays on loopback, printing one line of live stats a second.
-// Until the reference core lands (core-bridge, issue 5), each validator's core is a synthetic driver that signs and
-// broadcasts one SCP envelope per ledger (real SCPEnvelope XDR signed by its node key) through its overlay and
-// measures how long every other validator's core takes to receive it. Ctrl-C stops everything and prints a summary.
-import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
+// `npm start`: a local network of validators on loopback under load. Each validator is an overlay process and a
+// reference core (core-bridge/bin/reference-core.ts), started and restarted by the supervisor; a load generator sends
+// signed payments through the cores. One line of live stats a second; Ctrl-C (or --duration) stops everything in
+// order (cores, then overlays) and prints a summary, including whether every validator closed identical ledgers.
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Keypair, xdr } from '@stellar/stellar-base';
-import { networkIdOf } from '#ipc-protocol';
-import { CoreConnection } from '../core-bridge/src/client/connection.ts';
-import { ScpSigner } from '../core-bridge/src/scp/envelopes.ts';
+import { Keypair } from '@stellar/stellar-base';
+import { z } from 'zod';
+import { LoadGenerator } from '../core-bridge/src/loadgen/load-generator.ts';
+import { createLogger } from '../overlay/src/util/log.ts';
 import { freePeerPort } from './lib/ports.ts';
-import { launchOverlay } from './lib/overlay-launch.ts';
+import { Supervisor, overlayProcess } from './supervisor.ts';
 
+const CORE_BIN = new URL('../core-bridge/bin/reference-core.ts', import.meta.url).pathname;
 const PASSPHRASE = 'Test SDF Network ; September 2015';
+const USAGE = `usage: npm start -- [--validators 4] [--tps 200] [--ledger-ms 1000] [--duration <s, 0 = until Ctrl-C>] [--accounts 10000] [--dir DIR]`;
 
-const { values } = parseArgs({
-  options: {
-    validators: { type: 'string', default: '4' },
-    'ledger-ms': { type: 'string', default: '1000' },
-    duration: { type: 'string', default: '0' },
-    help: { type: 'boolean', short: 'h' },
-  },
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const flagsSchema = z.object({
+  validators: int(2, 16).default(4),
+  tps: int(0, 100_000).default(200),
+  ledgerMs: int(100, 60_000).default(1000),
+  duration: int(0, 86_400).default(0),
+  accounts: int(1, 100_000).default(10_000),
+  dir: z.string().min(1).optional(),
 });
-if (values.help) {
-  console.log('usage: npm start -- [--validators 4] [--ledger-ms 1000] [--duration <seconds, 0 = until Ctrl-C>]');
-  process.exit(0);
-}
-const n = Number(values.validators);
-const ledgerMs = Number(values['ledger-ms']);
-const durationSec = Number(values.duration);
-if (!Number.isInteger(n) || n < 2 || n > 32) throw new Error('--validators: a whole number from 2 to 32');
-if (!Number.isInteger(ledgerMs) || ledgerMs < 50) throw new Error('--ledger-ms: a whole number of at least 50');
-if (!Number.isFinite(durationSec) || durationSec < 0) throw new Error('--duration: seconds, 0 for until Ctrl-C');
 
-interface Validator {
-  name: string;
-  seed: string;
-  port: number;
-  dir: string;
-  proc: ChildProcess;
-  core?: CoreConnection;
-  signer: ScpSigner;
-  adminUrl: string;
+let flags: z.output<typeof flagsSchema>;
+try {
+  const { values } = parseArgs({
+    strict: true,
+    options: {
+      validators: { type: 'string' },
+      tps: { type: 'string' },
+      'ledger-ms': { type: 'string' },
+      duration: { type: 'string' },
+      accounts: { type: 'string' },
+      dir: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const r = flagsSchema.safeParse({ ...values, ledgerMs: values['ledger-ms'] });
+  if (!r.success) throw new Error(r.error.issues.map((i) => `--${String(i.path[0])}: ${i.message}`).join('; '));
+  flags = r.data;
+} catch (err) {
+  console.error(`${(err as Error).message}\n${USAGE}`);
+  process.exit(2);
 }
 
-const root = mkdtempSync(join(tmpdir(), 'overlay-net-'));
-const networkId = networkIdOf(PASSPHRASE);
+const n = flags.validators;
+const root = flags.dir ?? mkdtempSync(join(tmpdir(), 'overlay-net-'));
+const log = createLogger('local-network', 'warn');
+const seeds = Array.from({ length: n }, () => Keypair.random().secret());
+const keys = seeds.map((s) => Keypair.fromSecret(s).publicKey());
 const ports: number[] = [];
 for (let i = 0; i < n; i++) ports.push(await freePeerPort());
 
-async function startValidator(i: number): Promise<Validator> {
+const validators = seeds.map((seed, i) => {
   const dir = join(root, `v${i}`);
   mkdirSync(dir, { recursive: true });
-  const seed = Keypair.random().secret();
-  const port = ports[i]!;
+  const socket = join(dir, 'ipc', 'overlay.sock');
   const known = ports.filter((_, j) => j !== i).map((p) => JSON.stringify(`127.0.0.1:${p}`));
+  const config = join(dir, 'overlay.toml');
   writeFileSync(
-    join(dir, 'overlay.toml'),
-    [`data_dir = ${JSON.stringify(join(dir, 'data'))}`, `node_seed = "${seed}"`, `[ipc]`,
-      `socket = ${JSON.stringify(join(dir, 'ipc', 'overlay.sock'))}`, `[p2p]`,
-      `peer_port = ${port}`, `known_peers = [${known.join(', ')}]`, `dht = false`].join('\n') + '\n',
+    config,
+    [
+      `data_dir = ${JSON.stringify(join(dir, 'overlay-data'))}`,
+      `node_seed = "${seed}"`,
+      `network_passphrase = ${JSON.stringify(PASSPHRASE)}`,
+      `log_level = "info"`,
+      `[ipc]`,
+      `socket = ${JSON.stringify(socket)}`,
+      `[p2p]`,
+      `peer_port = ${ports[i]}`,
+      `known_peers = [${known.join(', ')}]`,
+      `dht = false`,
+    ].join('\n') + '\n',
   );
-  const log = createWriteStream(join(dir, 'overlay.log'));
-  const { proc, ready } = launchOverlay(['--config', join(dir, 'overlay.toml')], { onLine: (l) => log.write(l + '\n') });
-  const { admin } = await ready;
-  return { name: `v${i}`, seed, port, dir, proc, signer: new ScpSigner(seed, networkId), adminUrl: admin ?? '' };
-}
+  return {
+    name: `v${i}`,
+    overlay: overlayProcess(['--config', config]),
+    core: {
+      command: [
+        process.execPath, CORE_BIN,
+        '--socket', socket,
+        '--seed', seed,
+        '--validators', keys.join(','),
+        '--ledger-ms', String(flags.ledgerMs),
+        '--accounts', String(flags.accounts),
+        '--data-dir', join(dir, 'core-data'),
+        '--network', PASSPHRASE,
+        '--http-port', '0',
+      ] as [string, ...string[]],
+      readiness: { kind: 'log-line' as const, pattern: '"msg":"ready"' },
+    },
+  };
+});
 
-console.log(`starting ${n} validators (logs in ${root})…`);
-const validators = await Promise.all(Array.from({ length: n }, (_, i) => startValidator(i)));
+console.log(`starting ${n} validators (overlay + reference core each; logs in ${join(root, 'logs')})…`);
+const supervisor = new Supervisor({ logDir: join(root, 'logs'), validators, log });
+supervisor.on('restart', (e) => console.log(`restart: ${JSON.stringify(e)}`));
 
-// Propagation latencies (ms) of envelopes, measured at every receiving core.
-let latencies: number[] = [];
-const all: number[] = [];
-let delivered = 0;
-let ledger = 0;
-const qsetHash = Buffer.alloc(32);
-
-for (const v of validators) {
-  v.core = await CoreConnection.open({ socketPath: join(v.dir, 'ipc', 'overlay.sock'), networkPassphrase: PASSPHRASE, software: 'local-network driver' });
-  v.core.on('message', (m) => {
-    if (m.type !== 'SCP_RECEIVED') return;
-    // The value the driver votes for starts with its send time: propagation = now - then (one clock, one host).
-    const vote = xdr.ScpEnvelope.fromXDR(Buffer.from(m.envelope)).statement().pledges().nominate().votes()[0];
-    const sentAt = vote ? Number(vote.readBigUInt64BE(0)) : Date.now();
-    const ms = Date.now() - sentAt;
-    if (ms >= 0 && ms < 60_000) {
-      latencies.push(ms);
-      all.push(ms);
-    }
-    delivered++;
-  });
-}
-
-function percentile(xs: number[], p: number): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
-}
-
-const ledgerTimer = setInterval(() => {
-  ledger++;
-  for (const v of validators) {
-    const value = Buffer.alloc(32);
-    value.writeBigUInt64BE(BigInt(Date.now()), 0);
-    v.core!.send({ type: 'BROADCAST_SCP', envelope: v.signer.nominate(BigInt(ledger), [value], [], qsetHash) });
-  }
-}, ledgerMs);
-
+let stopping: Promise<void> | null = null;
+let loadgen: LoadGenerator | null = null;
+const coreUrls: string[] = [];
 const started = Date.now();
-let lastDelivered = 0;
-const statsTimer = setInterval(async () => {
-  const peers = await Promise.all(
-    validators.map((v) => fetch(`${v.adminUrl}/peers`).then((r) => r.json() as Promise<unknown[]>).then((p) => p.length, () => -1)),
-  );
-  const rate = delivered - lastDelivered;
-  lastDelivered = delivered;
+
+/** Per second, from every core's /stats. */
+interface CoreStats {
+  ledger: { seq: number; hash: string; closedTps: number | null; totals: { applied: number; skipped: number; ledgers: number } };
+  submissions: { p50: number | null; p99: number | null; samples: number };
+  overlay: { mempoolTxs?: number; peersInbound?: number; peersOutbound?: number } | null;
+}
+
+async function coreStats(url: string): Promise<CoreStats | null> {
+  try {
+    const r = await fetch(`${url}/stats`, { signal: AbortSignal.timeout(900) });
+    return r.ok ? ((await r.json()) as CoreStats) : null;
+  } catch {
+    return null;
+  }
+}
+
+const fmt = (x: number | null | undefined, digits = 0) => (x === null || x === undefined || Number.isNaN(x) ? '-' : x.toFixed(digits));
+
+function coreUrlOf(name: string): string {
+  const line = supervisor.child(`${name}-core`).readyLine ?? '{}';
+  const ready = JSON.parse(line.slice(line.indexOf('{'))) as { http?: string };
+  if (!ready.http) throw new Error(`${name}: the core's ready line has no http address`);
+  return ready.http;
+}
+
+async function stop(reason: string): Promise<void> {
+  stopping ??= (async () => {
+    clearInterval(ticker);
+    console.log(`\nstopping (${reason})…`);
+    await loadgen?.stop();
+    const final = await Promise.all(coreUrls.map(coreStats));
+    const common = Math.min(...final.map((s) => s?.ledger.seq ?? 0));
+    const hashes = await Promise.all(
+      coreUrls.map(async (u) => {
+        try {
+          return ((await (await fetch(`${u}/ledger/${common}`)).json()) as { hash: string }).hash;
+        } catch {
+          return null;
+        }
+      }),
+    );
+    await supervisor.stop();
+    const lg = loadgen?.stats();
+    const s0 = final[0];
+    console.log('\nsummary');
+    console.log(`  ran ${((Date.now() - started) / 1000).toFixed(0)} s; ${n} validators; ledgers closed: ${final.map((s) => s?.ledger.seq ?? '?').join(', ')}`);
+    console.log(`  ledger ${common}: ${hashes.every((h) => h !== null && h === hashes[0]) ? 'identical hash on every validator' : `HASHES DIFFER: ${hashes.join(' ')}`}`);
+    if (s0) console.log(`  txs applied: ${s0.ledger.totals.applied} (skipped ${s0.ledger.totals.skipped}); submission → externalization p50 ${fmt(s0.submissions.p50)} ms, p99 ${fmt(s0.submissions.p99)} ms (core v0)`);
+    if (lg) console.log(`  load: target ${lg.targetTps} tx/s, submitted ${lg.submitted}, accepted ${lg.accepted}, confirmed ${lg.confirmed}, lost ${lg.lost}, rejected ${JSON.stringify(lg.rejected)}`);
+    console.log(`  restarts: ${supervisor.status().reduce((a, c) => a + c.restarts, 0)}; logs in ${join(root, 'logs')}`);
+    process.exit(0);
+  })();
+  return stopping;
+}
+
+process.on('SIGINT', () => void stop('SIGINT'));
+process.on('SIGTERM', () => void stop('SIGTERM'));
+
+let lastApplied = 0;
+let ticker: NodeJS.Timeout | undefined;
+
+try {
+  await supervisor.start();
+} catch (err) {
+  console.error(`could not start the network: ${(err as Error).message}`);
+  await supervisor.stop();
+  process.exit(1);
+}
+for (const v of validators) coreUrls.push(coreUrlOf(v.name));
+console.log(`validators ready: ${coreUrls.join(' ')}`);
+if (flags.tps > 0) {
+  loadgen = new LoadGenerator({ cores: coreUrls, tps: flags.tps, accounts: flags.accounts, networkPassphrase: PASSPHRASE });
+  await loadgen.start();
+}
+console.log('   t  ledger  closed-tps  mempool(per node)        peers      submit→ext p50/p99 ms   load accepted/confirmed');
+ticker = setInterval(async () => {
+  const stats = await Promise.all(coreUrls.map(coreStats));
+  const s0 = stats.find((s) => s !== null);
+  const applied = s0?.ledger.totals.applied ?? lastApplied;
+  lastApplied = applied;
+  const lg = loadgen?.stats();
   const t = ((Date.now() - started) / 1000).toFixed(0).padStart(4);
   console.log(
-    `t=${t}s ledger=${ledger} peers=[${peers.join(',')}] scp delivered/s=${rate} ` +
-      `propagation p50=${percentile(latencies, 50).toFixed(1)}ms p99=${percentile(latencies, 99).toFixed(1)}ms`,
+    `${t}  ${fmt(s0?.ledger.seq).padStart(6)}  ${fmt(s0?.ledger.closedTps, 1).padStart(10)}  ` +
+      `${stats.map((s) => fmt(s?.overlay?.mempoolTxs)).join('/').padEnd(23)}  ` +
+      `${stats.map((s) => fmt((s?.overlay?.peersInbound ?? NaN) + (s?.overlay?.peersOutbound ?? NaN))).join('/').padEnd(9)}  ` +
+      `${`${fmt(s0?.submissions.p50)}/${fmt(s0?.submissions.p99)}`.padStart(22)}   ${lg ? `${lg.accepted}/${lg.confirmed}` : '-'}`,
   );
-  latencies = [];
 }, 1000);
-
-let stopping = false;
-async function stop(why: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  clearInterval(ledgerTimer);
-  clearInterval(statsTimer);
-  for (const v of validators) v.core?.close();
-  await Promise.all(
-    validators.map((v) => new Promise<void>((resolve) => {
-      if (v.proc.exitCode !== null) return resolve();
-      v.proc.once('exit', () => resolve());
-      v.proc.kill('SIGTERM');
-    })),
-  );
-  const secs = (Date.now() - started) / 1000;
-  console.log(`\nstopped (${why}) after ${secs.toFixed(1)} s: ${ledger} ledgers, ${delivered} envelopes delivered ` +
-    `(expected ${ledger * n * (n - 1)}), propagation p50=${percentile(all, 50).toFixed(1)}ms ` +
-    `p99=${percentile(all, 99).toFixed(1)}ms max=${Math.max(...all, 0).toFixed(1)}ms`);
-  rmSync(root, { recursive: true, force: true });
-  process.exit(0);
-}
-process.once('SIGINT', () => void stop('Ctrl-C'));
-process.once('SIGTERM', () => void stop('SIGTERM'));
-if (durationSec > 0) setTimeout(() => void stop(`--duration ${durationSec}`), durationSec * 1000);
+if (flags.duration > 0) setTimeout(() => void stop(`--duration ${flags.duration}`), flags.duration * 1000);
