@@ -399,9 +399,10 @@ function createRoutes(o: Overlay) {
     },
     CACHE_TX_SET: (m) => o.txSets.add(m.hash, m.txSet, o.nextLedger),
     REQUEST_TX_SET: async (m, s) => {
-      // V2 has no error frame: a set that cannot be found is logged and counted by the tx-set module.
-      const txSet = await o.txSets.fetch(m.hash, o.nextLedger).catch(() => null);
-      if (txSet) s.send({ type: 'TX_SET_AVAILABLE', hash: m.hash, txSet });
+      // Past the deadline the router answers ERROR (TIMEOUT) to an extension core; a V2 core has no error frame,
+      // so there it is only logged and counted by the tx-set module.
+      const txSet = await o.txSets.fetch(m.hash, o.nextLedger);
+      s.send({ type: 'TX_SET_AVAILABLE', hash: m.hash, txSet });
     },
     FETCH_TX_SET: async (m, s) => {
       const txSet = await o.txSets.fetch(m.hash, o.nextLedger);
