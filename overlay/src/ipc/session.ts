@@ -159,6 +159,9 @@ export class CoreSession {
   }
 
   private onData(chunk: Buffer): void {
+    // Reads already under way when we closed still arrive: after a fatal error they would be counted (and
+    // answered) again, one ERROR per chunk.
+    if (this.closed) return;
     this.opts.metrics.bytes.labels('in').inc(chunk.length);
     try {
       this.decoder.push(chunk, (type, payload) => this.onFrame(type, payload));
