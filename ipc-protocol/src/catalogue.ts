@@ -2,7 +2,7 @@
 // messages belong to none) and its payload layout. Ids 1..99 travel core→overlay, 100..199 overlay→core (V2 rule);
 // our extensions use 64..99 and 164..199 so V2 can grow below them.
 import * as f from './fields.ts';
-import { Feature, type FeatureName } from './constants.ts';
+import { Feature, MAX_SCP_ENVELOPES_PER_LIST, MAX_TXS_PER_LIST, type FeatureName } from './constants.ts';
 import {
   errorSchema,
   helloAckSchema,
@@ -27,7 +27,7 @@ interface Def<F extends f.Fields, D extends Direction> {
   readonly base?: boolean;
   /** True when the payload starts with a u64 request id. */
   readonly correlated: boolean;
-  readonly layout: f.Field<f.StructOf<F>>;
+  readonly layout: f.StructField<f.StructOf<F>>;
 }
 
 function def<F extends f.Fields, D extends Direction>(
@@ -55,6 +55,11 @@ const metricsJson = f.json(
 
 const verdict = f.struct({ status: f.u8, reason: f.u8, hash: f.hash });
 const rid = f.u64;
+// Every list has its maximum element count (constants.ts): checked with the remaining bytes before allocating.
+const txList = f.list(f.sized, MAX_TXS_PER_LIST);
+const envelopeList = f.list(f.sized, MAX_SCP_ENVELOPES_PER_LIST);
+const verdictList = f.list(verdict, MAX_TXS_PER_LIST);
+const txHashes = f.hashList(MAX_TXS_PER_LIST);
 
 export const catalogue = {
   // ── V2 dialect, core → overlay ─────────────────────────────────────────────────────────────────────────────
@@ -62,8 +67,8 @@ export const catalogue = {
   GET_TOP_TXS: def(2, 'toOverlay', null, { count: f.u32 }),
   REQUEST_SCP_STATE: def(3, 'toOverlay', null, { ledgerSeq: f.u32 }),
   LEDGER_CLOSED: def(4, 'toOverlay', null, { ledgerSeq: f.u32, ledgerHash: f.hash }),
-  TX_SET_EXTERNALIZED: def(5, 'toOverlay', null, { txSetHash: f.hash, txHashes: f.hashList }),
-  SCP_STATE_RESPONSE: def(6, 'toOverlay', null, { requestId: rid, envelopes: f.list(f.sized) }),
+  TX_SET_EXTERNALIZED: def(5, 'toOverlay', null, { txSetHash: f.hash, txHashes }),
+  SCP_STATE_RESPONSE: def(6, 'toOverlay', null, { requestId: rid, envelopes: envelopeList }),
   SHUTDOWN: def(7, 'toOverlay', null, {}),
   SET_PEER_CONFIG: def(8, 'toOverlay', null, { config: peerConfig }),
   SUBMIT_TX: def(10, 'toOverlay', null, { fee: f.i64, numOps: f.u32, tx: f.rest }),
@@ -73,7 +78,7 @@ export const catalogue = {
 
   // ── V2 dialect, overlay → core ─────────────────────────────────────────────────────────────────────────────
   SCP_RECEIVED: def(100, 'toCore', null, { envelope: f.rest }),
-  TOP_TXS_RESPONSE: def(101, 'toCore', null, { txs: f.list(f.sized) }),
+  TOP_TXS_RESPONSE: def(101, 'toCore', null, { txs: txList }),
   PEER_REQUESTS_SCP_STATE: def(102, 'toCore', null, { requestId: rid, ledgerSeq: f.u32 }),
   TX_SET_AVAILABLE: def(103, 'toCore', null, { hash: f.hash, txSet: f.rest }),
   QUORUM_SET_AVAILABLE: def(104, 'toCore', null, { quorumSet: f.rest }),
@@ -82,7 +87,7 @@ export const catalogue = {
   // ── Extensions, core → overlay ─────────────────────────────────────────────────────────────────────────────
   HELLO: def(64, 'toOverlay', null, { hello: f.msgpack(helloSchema) }, true),
   SUBMIT_TX_CHECKED: def(65, 'toOverlay', Feature.TX_VERDICTS, { requestId: rid, tx: f.rest }),
-  SUBMIT_TX_BATCH: def(66, 'toOverlay', Feature.TX_BATCH, { requestId: rid, txs: f.list(f.sized) }),
+  SUBMIT_TX_BATCH: def(66, 'toOverlay', Feature.TX_BATCH, { requestId: rid, txs: txList }),
   GET_TOP_TXS_REQ: def(67, 'toOverlay', Feature.QUERIES, { requestId: rid, count: f.u32 }),
   BUILD_TX_SET: def(68, 'toOverlay', Feature.BUILD_TX_SET, {
     requestId: rid,
@@ -102,8 +107,8 @@ export const catalogue = {
   HELLO_ACK: def(164, 'toCore', null, { hello: f.msgpack(helloAckSchema) }, true),
   ERROR: def(165, 'toCore', null, { requestId: rid, error: f.msgpack(errorSchema) }, true),
   TX_VERDICT: def(166, 'toCore', Feature.TX_VERDICTS, { requestId: rid, verdict }),
-  TX_VERDICT_BATCH: def(167, 'toCore', Feature.TX_BATCH, { requestId: rid, verdicts: f.list(verdict) }),
-  TOP_TXS_REPLY: def(168, 'toCore', Feature.QUERIES, { requestId: rid, txs: f.list(f.sized) }),
+  TX_VERDICT_BATCH: def(167, 'toCore', Feature.TX_BATCH, { requestId: rid, verdicts: verdictList }),
+  TOP_TXS_REPLY: def(168, 'toCore', Feature.QUERIES, { requestId: rid, txs: txList }),
   TX_SET_BUILT: def(169, 'toCore', Feature.BUILD_TX_SET, { requestId: rid, hash: f.hash, txSet: f.rest }),
   TX_SET_REPLY: def(170, 'toCore', Feature.QUERIES, { requestId: rid, hash: f.hash, txSet: f.rest }),
   QUORUM_SET_REPLY: def(171, 'toCore', Feature.QUORUM_SETS, { requestId: rid, hash: f.hash, quorumSet: f.rest }),

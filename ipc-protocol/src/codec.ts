@@ -11,33 +11,48 @@ import {
   type Message,
   type MessageName,
 } from './catalogue.ts';
+import { codecById, codecByName, type MessageCodec } from './message-codecs.ts';
 
-/** Appends one whole frame (header + payload) to `w`. */
+function codecOf(msg: Message): MessageCodec {
+  const codec = codecByName(msg.type);
+  if (codec === undefined) throw new ProtocolError('UNKNOWN_TYPE', `cannot encode unknown message type ${String(msg.type)}`);
+  return codec;
+}
+
+function storeU32(b: Buffer, at: number, v: number): void {
+  b[at] = v;
+  b[at + 1] = v >>> 8;
+  b[at + 2] = v >>> 16;
+  b[at + 3] = v >>> 24;
+}
+
+/** Appends one whole frame (header + payload) to `w`. On any error nothing is appended. */
 export function writeFrame(w: ByteWriter, msg: Message, maxPayload = MAX_PAYLOAD): void {
-  const d = catalogue[msg.type];
+  const codec = codecOf(msg);
   const start = w.pos;
   w.reserve(HEADER_SIZE);
-  w.pos += HEADER_SIZE;
+  w.pos = start + HEADER_SIZE;
   try {
-    (d.layout as { write(w: ByteWriter, v: unknown): void }).write(w, msg);
+    codec.encode(w, msg);
   } catch (err) {
     w.pos = start;
     throw err;
   }
   const len = w.pos - start - HEADER_SIZE;
+  const id = codec.entry.id;
   if (len > maxPayload) {
     w.pos = start;
-    throw new ProtocolError('FRAME_TOO_LARGE', `${msg.type} payload of ${len} bytes exceeds ${maxPayload}`, d.id);
+    throw new ProtocolError('FRAME_TOO_LARGE', `${msg.type} payload of ${len} bytes exceeds ${maxPayload}`, id);
   }
-  w.buf.writeUInt32LE(d.id, start);
-  w.buf.writeUInt32LE(len, start + 4);
+  storeU32(w.buf, start, id);
+  storeU32(w.buf, start + 4, len);
 }
 
 /** Appends a frame whose payload is already encoded (relays, tests, fuzzers). */
 export function writeRawFrame(w: ByteWriter, type: number, payload: Uint8Array): void {
   w.reserve(HEADER_SIZE + payload.length);
-  w.buf.writeUInt32LE(type >>> 0, w.pos);
-  w.buf.writeUInt32LE(payload.length, w.pos + 4);
+  storeU32(w.buf, w.pos, type >>> 0);
+  storeU32(w.buf, w.pos + 4, payload.length);
   w.buf.set(payload, w.pos + HEADER_SIZE);
   w.pos += HEADER_SIZE + payload.length;
 }
@@ -52,7 +67,7 @@ export function encodeFrame(msg: Message, maxPayload = MAX_PAYLOAD): Buffer {
 /** Only the payload of a message (no header). */
 export function encodePayload(msg: Message): Buffer {
   const w = new ByteWriter(256);
-  (catalogue[msg.type].layout as { write(w: ByteWriter, v: unknown): void }).write(w, msg);
+  codecOf(msg).encode(w, msg);
   return w.view();
 }
 
@@ -61,16 +76,23 @@ export interface DecodeOptions {
   direction?: Direction;
 }
 
-export function lookupEntry(type: number, options: DecodeOptions = {}): CatalogueEntry {
+function unknownType(type: number): never {
+  throw new ProtocolError('UNKNOWN_TYPE', `unknown frame type ${type}`, type);
+}
+
+function wrongDirection(entry: CatalogueEntry): never {
+  throw new ProtocolError(
+    'WRONG_DIRECTION',
+    `${entry.name} (${entry.id}) travels ${entry.direction === 'toCore' ? 'overlay→core' : 'core→overlay'} only`,
+    entry.id,
+  );
+}
+
+export function lookupEntry(type: number, options?: DecodeOptions): CatalogueEntry {
   const entry = entryById(type);
-  if (entry === undefined) throw new ProtocolError('UNKNOWN_TYPE', `unknown frame type ${type}`, type);
-  if (options.direction !== undefined && entry.direction !== options.direction) {
-    throw new ProtocolError(
-      'WRONG_DIRECTION',
-      `${entry.name} (${type}) travels ${entry.direction === 'toCore' ? 'overlay→core' : 'core→overlay'} only`,
-      type,
-    );
-  }
+  if (entry === undefined) unknownType(type);
+  const direction = options?.direction;
+  if (direction !== undefined && entry.direction !== direction) wrongDirection(entry);
   return entry;
 }
 
@@ -78,21 +100,22 @@ export function lookupEntry(type: number, options: DecodeOptions = {}): Catalogu
  * Decodes one frame's payload. Binary fields are views into `payload`: copy what you keep.
  * Throws ProtocolError UNKNOWN_TYPE, WRONG_DIRECTION or MALFORMED_PAYLOAD, never a stray TypeError.
  */
-export function decodeMessage(type: number, payload: Uint8Array, options: DecodeOptions = {}): Message {
-  const entry = lookupEntry(type, options);
+export function decodeMessage(type: number, payload: Uint8Array, options?: DecodeOptions): Message {
+  const codec = codecById(type);
+  if (codec === undefined) unknownType(type);
+  const direction = options?.direction;
+  if (direction !== undefined && codec.entry.direction !== direction) wrongDirection(codec.entry);
   const r = new ByteReader(payload, type);
-  let fields: Record<string, unknown>;
   try {
-    fields = entry.layout.read(r);
+    const msg = codec.decode(r);
     r.end();
+    return msg;
   } catch (err) {
     if (err instanceof ProtocolError) throw err;
-    throw new ProtocolError('MALFORMED_PAYLOAD', `cannot decode ${entry.name}: ${(err as Error).message}`, type, {
+    throw new ProtocolError('MALFORMED_PAYLOAD', `cannot decode ${codec.entry.name}: ${(err as Error).message}`, type, {
       cause: err,
     });
   }
-  fields.type = entry.name;
-  return fields as unknown as Message;
 }
 
 /** Narrowing helper: `decodeAs('GET_TOP_TXS', payload)`. */
@@ -107,5 +130,5 @@ export function decodeAs<K extends MessageName>(name: K, payload: Uint8Array): E
 export function peekRequestId(type: number, payload: Uint8Array): bigint {
   const entry = entryById(type);
   if (entry === undefined || !entry.correlated || payload.length < 8) return 0n;
-  return new DataView(payload.buffer, payload.byteOffset, 8).getBigUint64(0, true);
+  return new ByteReader(payload, type).u64('requestId');
 }

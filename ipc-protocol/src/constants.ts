@@ -14,6 +14,20 @@ export const PROTOCOL_VERSION = 1;
 export const HASH_SIZE = 32;
 
 /**
+ * Most elements a transaction list may declare: SUBMIT_TX_BATCH and TOP_TXS_RESPONSE/TOP_TXS_REPLY (txs),
+ * TX_VERDICT_BATCH (one verdict per tx of a batch) and TX_SET_EXTERNALIZED (tx hashes). Source: Overlay V2's
+ * mempool holds 100,000 transactions (overlay `mempool.max_txs` default), so a list can still carry a whole mempool.
+ * A larger count is MALFORMED_PAYLOAD on decode and refused on encode.
+ */
+export const MAX_TXS_PER_LIST = 100_000;
+
+/**
+ * Most envelopes one SCP_STATE_RESPONSE may declare. Ours: an SCP state is the latest envelopes of each validator
+ * for the last few slots, thousands at most on today's networks; this leaves two orders of magnitude of room.
+ */
+export const MAX_SCP_ENVELOPES_PER_LIST = 100_000;
+
+/**
  * Extension features a peer may offer in HELLO; the session uses the intersection. Ours. A new message joins the
  * protocol by joining a (new) feature, so older peers never receive it.
  */

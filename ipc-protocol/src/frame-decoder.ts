@@ -1,8 +1,17 @@
 // Incremental frame decoder: feed it socket chunks as they come; it calls back once per whole frame, whatever
 // the split or coalescing of frames across reads. A frame that lies wholly inside one chunk is handed out as a
-// view of that chunk (no copy); a frame spanning chunks is assembled once into its own buffer.
+// view of that chunk (no copy); a frame spanning chunks is assembled into its own buffer, which grows as bytes
+// arrive rather than being allocated at the announced length: a peer announcing 16 MiB and sending 8 bytes costs
+// 64 KiB, not 16 MiB.
 import { HEADER_SIZE, MAX_PAYLOAD } from './constants.ts';
 import { ProtocolError } from './errors.ts';
+
+/**
+ * First allocation for a frame that spans reads (or all of it, if smaller); the buffer then doubles, up to the
+ * announced length. Ours: one typical Unix-socket read, so frames up to that size are still assembled in one
+ * allocation, and a 16 MiB frame costs at most ~1× extra copying on its way up.
+ */
+const INITIAL_ASSEMBLY = 64 * 1024;
 
 export type FrameHandler = (type: number, payload: Uint8Array) => void;
 
@@ -15,7 +24,9 @@ export class FrameDecoder {
   readonly maxPayload: number;
   private readonly header = Buffer.alloc(HEADER_SIZE);
   private headerFilled = 0;
+  /** Assembly buffer of the frame in progress: capacity ≤ its announced length, grown as bytes arrive. */
   private partial: Buffer | null = null;
+  private partialLength = 0;
   private partialFilled = 0;
   private partialType = 0;
   private failure: ProtocolError | null = null;
@@ -33,6 +44,11 @@ export class FrameDecoder {
   /** Bytes held for an incomplete frame. */
   get buffered(): number {
     return this.headerFilled + this.partialFilled;
+  }
+
+  /** Bytes allocated for the incomplete frame's payload: grows with what arrives, not with what was announced. */
+  get allocated(): number {
+    return this.partial === null ? 0 : this.partial.length;
   }
 
   /**
@@ -81,16 +97,13 @@ export class FrameDecoder {
     const take = Math.min(HEADER_SIZE, chunk.length - off);
     this.header.set(chunk.subarray(off, off + take), 0);
     this.headerFilled = take;
-    if (take === HEADER_SIZE) this.beginPayload(onFrame);
-    const restStart = off + take;
-    if (restStart < chunk.length && this.partial !== null) {
-      this.partial.set(chunk.subarray(restStart), 0);
-      this.partialFilled = chunk.length - restStart;
-    }
+    if (take < HEADER_SIZE) return;
+    this.beginPayload(onFrame, chunk.length - off - take);
+    if (this.partial !== null) this.appendPartial(chunk, off + take);
   }
 
-  /** Header complete: validate it and allocate the payload buffer (or deliver an empty frame). */
-  private beginPayload(onFrame: FrameHandler): void {
+  /** Header complete: validate it and start the payload (or deliver an empty frame); `available` bytes are at hand. */
+  private beginPayload(onFrame: FrameHandler, available: number): void {
     const type = this.header.readUInt32LE(0);
     const len = this.header.readUInt32LE(4);
     this.check(type, len);
@@ -101,8 +114,24 @@ export class FrameDecoder {
       return;
     }
     this.partialType = type;
-    this.partial = Buffer.allocUnsafe(len);
+    this.partialLength = len;
+    this.partial = Buffer.allocUnsafe(Math.min(len, Math.max(INITIAL_ASSEMBLY, available)));
     this.partialFilled = 0;
+  }
+
+  /** Copies what `chunk` holds of the frame in progress, from `off`; returns the offset reached. */
+  private appendPartial(chunk: Uint8Array, off: number): number {
+    let partial = this.partial as Buffer;
+    const take = Math.min(this.partialLength - this.partialFilled, chunk.length - off);
+    const needed = this.partialFilled + take;
+    if (needed > partial.length) {
+      const grown = Buffer.allocUnsafe(Math.min(this.partialLength, Math.max(needed, 2 * partial.length)));
+      partial.copy(grown, 0, 0, this.partialFilled);
+      this.partial = partial = grown;
+    }
+    partial.set(chunk.subarray(off, off + take), this.partialFilled);
+    this.partialFilled = needed;
+    return off + take;
   }
 
   /** Continues a frame begun in an earlier chunk. Returns the offset reached, or -1 if the chunk is used up. */
@@ -114,19 +143,17 @@ export class FrameDecoder {
       this.headerFilled += take;
       off = take;
       if (this.headerFilled < HEADER_SIZE) return -1;
-      this.beginPayload(onFrame);
+      this.beginPayload(onFrame, chunk.length - off);
       if (this.partial === null) return off; // empty payload, already delivered
     }
-    const partial = this.partial as Buffer;
-    const take = Math.min(partial.length - this.partialFilled, chunk.length - off);
-    partial.set(chunk.subarray(off, off + take), this.partialFilled);
-    this.partialFilled += take;
-    off += take;
-    if (this.partialFilled < partial.length) return -1;
+    off = this.appendPartial(chunk, off);
+    if (this.partialFilled < this.partialLength) return -1;
+    // Capacity never exceeds the announced length, so a complete buffer is exactly the payload.
+    const payload = this.partial as Buffer;
     this.partial = null;
     this.partialFilled = 0;
     this.frames++;
-    onFrame(this.partialType, partial);
+    onFrame(this.partialType, payload);
     return off;
   }
 }

@@ -1,0 +1,105 @@
+// The straight-line codecs of the hottest messages must behave exactly as the codec compiled from their catalogue
+// layout: same bytes, same decoded messages, same error codes, for samples and random values alike.
+import { expect } from 'chai';
+import fc from 'fast-check';
+import { ByteReader, ByteWriter, ProtocolError, entryByName, type Message, type MessageName } from '#ipc-protocol';
+import { LEAN_MESSAGES, codecByName, layoutCodec, type MessageCodec } from '../../../ipc-protocol/src/message-codecs.ts';
+import { samples } from '../../fixtures/sample-messages.ts';
+
+function outcome(fn: () => unknown): unknown {
+  try {
+    return { ok: fn() };
+  } catch (err) {
+    if (err instanceof ProtocolError) return { error: err.code };
+    throw err;
+  }
+}
+
+function encodeWith(codec: MessageCodec, msg: Message): unknown {
+  return outcome(() => {
+    const w = new ByteWriter(16);
+    codec.encode(w, msg);
+    return Buffer.from(w.view());
+  });
+}
+
+function decodeWith(codec: MessageCodec, payload: Uint8Array): unknown {
+  return outcome(() => {
+    const r = new ByteReader(payload, codec.entry.id);
+    const msg = codec.decode(r);
+    r.end();
+    return msg;
+  });
+}
+
+const u64 = fc.bigInt({ min: 0n, max: 2n ** 64n - 1n });
+const i64 = fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n });
+const u32 = fc.integer({ min: 0, max: 2 ** 32 - 1 });
+const u8 = fc.integer({ min: 0, max: 255 });
+const bytes = fc.uint8Array({ maxLength: 64 });
+// Mostly valid values, sometimes not, so refusals are compared too.
+const anyInt = (valid: fc.Arbitrary<number>) => fc.oneof({ weight: 8, arbitrary: valid }, { weight: 1, arbitrary: fc.double() });
+const anyBig = (valid: fc.Arbitrary<bigint>) => fc.oneof({ weight: 8, arbitrary: valid }, { weight: 1, arbitrary: fc.bigInt() });
+
+const arbitraries: Partial<Record<MessageName, fc.Arbitrary<Message>>> = {
+  SUBMIT_TX: fc.record({ fee: anyBig(i64), numOps: anyInt(u32), tx: bytes }).map((m) => ({ type: 'SUBMIT_TX', ...m })),
+  SUBMIT_TX_CHECKED: fc.record({ requestId: anyBig(u64), tx: bytes }).map((m) => ({ type: 'SUBMIT_TX_CHECKED', ...m })),
+  TX_VERDICT: fc
+    .record({
+      requestId: anyBig(u64),
+      verdict: fc.record({
+        status: anyInt(u8),
+        reason: anyInt(u8),
+        hash: fc.oneof({ weight: 8, arbitrary: fc.uint8Array({ minLength: 32, maxLength: 32 }) }, { weight: 1, arbitrary: bytes }),
+      }),
+    })
+    .map((m) => ({ type: 'TX_VERDICT', ...m })),
+};
+
+describe('straight-line message codecs', () => {
+  it('exist for the per-transaction messages', () => {
+    expect(LEAN_MESSAGES).to.have.members(['SUBMIT_TX', 'SUBMIT_TX_CHECKED', 'TX_VERDICT']);
+  });
+
+  for (const name of LEAN_MESSAGES) {
+    describe(name, () => {
+      const lean = codecByName(name)!;
+      const layout = layoutCodec(entryByName(name));
+
+      it('is the codec in use', () => {
+        expect(lean.decode).to.not.equal(layout.decode);
+      });
+
+      it('encodes and decodes the samples exactly as the layout does, and refuses every truncation alike', () => {
+        for (const fields of samples[name]) {
+          const msg = { type: name, ...fields } as Message;
+          const encoded = encodeWith(layout, msg) as { ok: Buffer };
+          expect(encodeWith(lean, msg)).to.deep.equal(encoded);
+          const payload = encoded.ok;
+          for (let n = 0; n <= payload.length; n++) {
+            expect(decodeWith(lean, payload.subarray(0, n)), `first ${n} bytes`).to.deep.equal(
+              decodeWith(layout, payload.subarray(0, n)),
+            );
+          }
+        }
+      });
+
+      it('agrees with the layout on random values, valid or not', () => {
+        fc.assert(
+          fc.property(arbitraries[name]!, fc.uint8Array({ maxLength: 80 }), (msg, junk) => {
+            const encoded = encodeWith(layout, msg);
+            expect(encodeWith(lean, msg)).to.deep.equal(encoded);
+            const ok = (encoded as { ok?: Buffer }).ok;
+            if (ok !== undefined) {
+              const decoded = decodeWith(lean, ok) as { ok: Message };
+              expect(decoded).to.deep.equal(decodeWith(layout, ok));
+              expect(encodeWith(lean, decoded.ok)).to.deep.equal(encoded); // -0 travels as 0, hence not deep.equal(msg)
+            }
+            expect(decodeWith(lean, junk)).to.deep.equal(decodeWith(layout, junk));
+          }),
+          { numRuns: 1000 },
+        );
+      });
+    });
+  }
+});
