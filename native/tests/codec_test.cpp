@@ -129,6 +129,70 @@ void encode_validation() {
   });
 }
 
+/**
+ * List caps, as the TS side: a count above the list's maximum is MALFORMED_PAYLOAD even when the payload could
+ * hold that many of the smallest element (a 16 MiB batch of empty txs is 4 M elements), and so is a count that
+ * cannot fit the rest of the payload at the element's smallest size; both before anything is allocated. Encoding
+ * refuses a list above its maximum.
+ */
+void list_caps() {
+  // requestId u64, then count u32 and `n` empty sized txs (4 zero bytes each).
+  auto batch_of_empty_txs = [](std::uint32_t n) {
+    Bytes p(8 + 4, 0);
+    detail::store_u32le(p.data() + 8, n);
+    p.resize(p.size() + std::size_t{4} * n, 0);
+    return p;
+  };
+  const auto batch = static_cast<std::uint32_t>(MsgType::SUBMIT_TX_BATCH);
+  check::run("a tx list of exactly MAX_TXS_PER_LIST empty txs decodes", [&] {
+    const auto m = std::get<msg::SubmitTxBatch>(decode_message(batch, batch_of_empty_txs(MAX_TXS_PER_LIST)));
+    expect(m.txs.size() == MAX_TXS_PER_LIST, "100,000 txs");
+  });
+  check::run("one more is MALFORMED_PAYLOAD although the payload holds it", [&] {
+    expect(code_of([&] { decode_message(batch, batch_of_empty_txs(MAX_TXS_PER_LIST + 1)); }) == "MALFORMED_PAYLOAD",
+           "100,001 txs");
+  });
+  check::run("a 16 MiB batch of empty txs is refused", [&] {
+    const std::uint32_t n = (MAX_PAYLOAD - 12) / 4;
+    expect(code_of([&] { decode_message(batch, batch_of_empty_txs(n)); }) == "MALFORMED_PAYLOAD", "4 M txs");
+  });
+  check::run("every list has its maximum", [&] {
+    const std::pair<MsgType, std::size_t> lists[] = {
+        {MsgType::SCP_STATE_RESPONSE, 8}, {MsgType::TOP_TXS_RESPONSE, 0}, {MsgType::TOP_TXS_REPLY, 8},
+        {MsgType::TX_VERDICT_BATCH, 8},   {MsgType::TX_SET_EXTERNALIZED, HASH_SIZE}};
+    for (const auto& [type, head] : lists) {
+      const std::size_t item = type == MsgType::TX_VERDICT_BATCH ? 34 : type == MsgType::TX_SET_EXTERNALIZED ? 32 : 4;
+      const std::uint32_t max =
+          type == MsgType::SCP_STATE_RESPONSE ? MAX_SCP_ENVELOPES_PER_LIST : MAX_TXS_PER_LIST;
+      for (const std::uint32_t n : {max, max + 1}) {
+        Bytes p(head + 4 + item * n, 0);
+        detail::store_u32le(p.data() + head, n);
+        const std::string got = code_of([&] { decode_message(static_cast<std::uint32_t>(type), p); });
+        expect(got == (n == max ? "ok" : "MALFORMED_PAYLOAD"),
+               std::string(entry_of(type).name) + " with " + std::to_string(n) + " elements", got);
+      }
+    }
+  });
+  check::run("a count that cannot fit at the element's smallest size is refused", [] {
+    // 2 verdicts need 68 bytes; 40 are left (enough for 2 sized items, not for 2 verdicts).
+    Bytes p(8 + 4 + 40, 0);
+    detail::store_u32le(p.data() + 8, 2);
+    expect(code_of([&] { decode_message(static_cast<std::uint32_t>(MsgType::TX_VERDICT_BATCH), p); }) ==
+               "MALFORMED_PAYLOAD",
+           "2 verdicts in 40 bytes");
+  });
+  check::run("encoding refuses a list above its maximum and leaves the buffer as it was", [] {
+    Bytes out{0x07};
+    msg::SubmitTxBatch m{1, std::vector<Bytes>(MAX_TXS_PER_LIST + 1)};
+    expect(code_of([&] { append_frame(out, m); }) == "MALFORMED_PAYLOAD" && out == Bytes{0x07}, "100,001 txs");
+    m.txs.pop_back();
+    expect(code_of([&] { append_frame(out, m); }) == "ok", "100,000 txs");
+    msg::TxSetExternalized x{};
+    x.tx_hashes.resize(MAX_TXS_PER_LIST + 1);
+    expect(code_of([&] { encode_payload(x); }) == "MALFORMED_PAYLOAD", "100,001 tx hashes");
+  });
+}
+
 /** msgpackr's choice of number encodings: smallest int in [-2^31, 2^32), float64 for everything else. */
 void msgpack_numbers() {
   const std::pair<double, const char*> cases[] = {
@@ -336,6 +400,7 @@ int main() {
   v2_layouts();
   errors();
   encode_validation();
+  list_caps();
   msgpack_numbers();
   js_numbers();
   property_order();

@@ -96,8 +96,20 @@ std::size_t min_size() {
   }
 }
 
-/** Checks a count read from the payload against what is left: each item needs at least `item_size` bytes. */
-inline void check_count(const ByteReader& r, std::uint32_t n, std::size_t item_size, const char* what) {
+template <class T>
+struct is_capped : std::false_type {};
+template <class V, std::uint32_t Max>
+struct is_capped<Capped<V, Max>> : std::true_type {};
+
+/**
+ * Checks a count read from the payload against the list's maximum and against what is left (each item needs at
+ * least `item_size` bytes), before anything is allocated.
+ */
+inline void check_count(const ByteReader& r, std::uint32_t n, std::uint32_t max, std::size_t item_size,
+                        const char* what) {
+  if (n > max) {
+    r.fail(std::string(what) + " " + std::to_string(n) + " exceeds the maximum of " + std::to_string(max));
+  }
   if (static_cast<std::uint64_t>(n) * item_size > r.remaining()) {
     r.fail(std::string(what) + " " + std::to_string(n) + " exceeds the payload");
   }
@@ -154,12 +166,15 @@ void write_field(ByteWriter& w, const T& v, std::uint32_t frame_type, bool as_it
   } else if constexpr (std::is_same_v<T, Bytes>) {
     if (as_item) w.u32(length_u32(v.size(), frame_type));
     w.bytes(v);
-  } else if constexpr (std::is_same_v<T, std::vector<Hash>>) {
-    w.u32(length_u32(v.size(), frame_type));
-    for (const Hash& h : v) w.bytes(h);
+  } else if constexpr (is_capped<T>::value) {
+    if (v.value.size() > T::max) {
+      malformed(frame_type, "list of " + std::to_string(v.value.size()) + " elements exceeds the maximum of " +
+                                std::to_string(T::max));
+    }
+    w.u32(static_cast<std::uint32_t>(v.value.size()));
+    for (const auto& item : v.value) write_field(w, item, frame_type, true);
   } else if constexpr (is_vector<T>::value) {
-    w.u32(length_u32(v.size(), frame_type));
-    for (const auto& item : v) write_field(w, item, frame_type, true);
+    static_assert(!is_vector<T>::value, "a list field must be declared as capped<Max>(v)");
   } else if constexpr (is_encoded<T>::value) {
     write_encoded(w, v, frame_type);
   } else {
@@ -188,25 +203,28 @@ void read_field(ByteReader& r, T& v, bool as_item) {
   } else if constexpr (std::is_same_v<T, Bytes>) {
     const ByteView b = as_item ? r.take(r.u32("length"), "sized bytes") : r.rest();
     v.assign(b.begin(), b.end());
-  } else if constexpr (std::is_same_v<T, std::vector<Hash>>) {
-    const std::uint32_t n = r.u32("hash count");
-    check_count(r, n, HASH_SIZE, "hash count");
-    v.resize(n);
-    for (Hash& h : v) read_field(r, h);
   } else if constexpr (is_vector<T>::value) {
-    using Item = typename T::value_type;
-    const std::uint32_t n = r.u32("count");
-    check_count(r, n, item_min_size<Item>(), "count");
-    v.clear();
-    v.reserve(n);
-    for (std::uint32_t i = 0; i < n; ++i) {
-      Item item{};
-      read_field(r, item, true);
-      v.push_back(std::move(item));
-    }
+    static_assert(!is_vector<T>::value, "a list field must be declared as capped<Max>(v)");
   } else {
     static_assert(has_fields<T>::value, "no wire layout for this type");
     T::fields(v, [&](auto&&... xs) { (read_field(r, xs), ...); });
+  }
+}
+
+/** A list: count u32 LE, checked against the maximum and the remaining bytes, then count items. */
+template <class V, std::uint32_t Max>
+void read_field(ByteReader& r, Capped<V, Max>&& list, bool = false) {
+  using Item = typename std::remove_const_t<V>::value_type;
+  const char* what = std::is_same_v<Item, Hash> ? "hash count" : "count";
+  const std::uint32_t n = r.u32(what);
+  check_count(r, n, Max, item_min_size<Item>(), what);
+  V& v = list.value;
+  v.clear();
+  v.reserve(n);
+  for (std::uint32_t i = 0; i < n; ++i) {
+    Item item{};
+    read_field(r, item, true);
+    v.push_back(std::move(item));
   }
 }
 

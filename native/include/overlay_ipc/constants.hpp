@@ -18,4 +18,10 @@ inline constexpr std::uint32_t PROTOCOL_VERSION = 1;
 /** Size of every hash on the wire (SHA-256). */
 inline constexpr std::size_t HASH_SIZE = 32;
 
+/** Most elements a transaction list may declare (txs, verdicts, tx hashes); MAX_TXS_PER_LIST of constants.ts. */
+inline constexpr std::uint32_t MAX_TXS_PER_LIST = 100000;
+
+/** Most envelopes one SCP_STATE_RESPONSE may declare; MAX_SCP_ENVELOPES_PER_LIST of constants.ts. */
+inline constexpr std::uint32_t MAX_SCP_ENVELOPES_PER_LIST = 100000;
+
 }  // namespace overlay_ipc

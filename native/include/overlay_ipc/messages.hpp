@@ -8,6 +8,7 @@
 //   std::vector<Bytes>  : count u32 LE, then count × (len u32 LE, bytes)
 //   std::vector<Hash>   : count u32 LE, then count × 32 bytes
 //   std::vector<S>      : count u32 LE, then count × S's own fields (S = TxVerdict)
+//   (every vector is listed as capped<Max>(v): at most Max elements, as f.list(item, max) in catalogue.ts)
 //   as_msgpack(v, rule) / as_json(v, rule) : the rest of the payload as msgpack / UTF-8 JSON, checked by `rule`
 #pragma once
 
@@ -17,6 +18,7 @@
 
 #include "bytes.hpp"
 #include "catalogue.hpp"
+#include "constants.hpp"
 #include "payloads.hpp"
 #include "verdicts.hpp"
 
@@ -39,6 +41,18 @@ Encoded<Format::Msgpack, T, Rule> as_msgpack(T& value, const Rule& rule) {
 template <class T, class Rule>
 Encoded<Format::Json, T, Rule> as_json(T& value, const Rule& rule) {
   return {value, rule};
+}
+
+/** A list field and its maximum element count (catalogue.ts `f.list(item, max)` / `f.hashList(max)`). */
+template <class V, std::uint32_t Max>
+struct Capped {
+  static constexpr std::uint32_t max = Max;
+  V& value;
+};
+
+template <std::uint32_t Max, class V>
+Capped<V, Max> capped(V& value) {
+  return {value};
 }
 
 namespace msg {
@@ -74,14 +88,18 @@ struct TxSetExternalized {
   static constexpr MsgType type = MsgType::TX_SET_EXTERNALIZED;
   Hash tx_set_hash{};
   std::vector<Hash> tx_hashes;
-  template <class S, class F> static void fields(S& s, F&& f) { f(s.tx_set_hash, s.tx_hashes); }
+  template <class S, class F> static void fields(S& s, F&& f) {
+    f(s.tx_set_hash, capped<MAX_TXS_PER_LIST>(s.tx_hashes));
+  }
 };
 
 struct ScpStateResponse {
   static constexpr MsgType type = MsgType::SCP_STATE_RESPONSE;
   std::uint64_t request_id = 0;
   std::vector<Bytes> envelopes;
-  template <class S, class F> static void fields(S& s, F&& f) { f(s.request_id, s.envelopes); }
+  template <class S, class F> static void fields(S& s, F&& f) {
+    f(s.request_id, capped<MAX_SCP_ENVELOPES_PER_LIST>(s.envelopes));
+  }
 };
 
 struct Shutdown {
@@ -132,7 +150,7 @@ struct ScpReceived {
 struct TopTxsResponse {
   static constexpr MsgType type = MsgType::TOP_TXS_RESPONSE;
   std::vector<Bytes> txs;
-  template <class S, class F> static void fields(S& s, F&& f) { f(s.txs); }
+  template <class S, class F> static void fields(S& s, F&& f) { f(capped<MAX_TXS_PER_LIST>(s.txs)); }
 };
 
 struct PeerRequestsScpState {
@@ -180,7 +198,7 @@ struct SubmitTxBatch {
   static constexpr MsgType type = MsgType::SUBMIT_TX_BATCH;
   std::uint64_t request_id = 0;
   std::vector<Bytes> txs;
-  template <class S, class F> static void fields(S& s, F&& f) { f(s.request_id, s.txs); }
+  template <class S, class F> static void fields(S& s, F&& f) { f(s.request_id, capped<MAX_TXS_PER_LIST>(s.txs)); }
 };
 
 struct GetTopTxsReq {
@@ -267,14 +285,14 @@ struct TxVerdictBatch {
   static constexpr MsgType type = MsgType::TX_VERDICT_BATCH;
   std::uint64_t request_id = 0;
   std::vector<overlay_ipc::TxVerdict> verdicts;
-  template <class S, class F> static void fields(S& s, F&& f) { f(s.request_id, s.verdicts); }
+  template <class S, class F> static void fields(S& s, F&& f) { f(s.request_id, capped<MAX_TXS_PER_LIST>(s.verdicts)); }
 };
 
 struct TopTxsReply {
   static constexpr MsgType type = MsgType::TOP_TXS_REPLY;
   std::uint64_t request_id = 0;
   std::vector<Bytes> txs;
-  template <class S, class F> static void fields(S& s, F&& f) { f(s.request_id, s.txs); }
+  template <class S, class F> static void fields(S& s, F&& f) { f(s.request_id, capped<MAX_TXS_PER_LIST>(s.txs)); }
 };
 
 struct TxSetBuilt {
