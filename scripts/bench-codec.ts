@@ -37,6 +37,8 @@ const RUNS = 5;
 const ONLY = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
 /** `--socket-only` skips the in-process part (for profiling the two processes). */
 const SOCKET_ONLY = process.argv.includes('--socket-only');
+/** `--in-process-only` skips the socket part (quick checks of encode/decode changes). */
+const IN_PROCESS_ONLY = process.argv.includes('--in-process-only');
 const TX_SIZE = 250;
 const HASHES = 1000;
 const BATCH = 100;
@@ -552,6 +554,45 @@ function summarise(runs: SocketRun[]): SocketResult['ours'] {
   };
 }
 
+/** The socket part: each case, ours and bare alternating, against one forked receiver. */
+async function socketCases(cases: Case[], sock: SocketResult[]): Promise<void> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-codec-'));
+  const socketPath = path.join(dir, 'ipc.sock');
+  const child = new Child(socketPath);
+  try {
+    await child.next('listening');
+    for (const c of cases) {
+      const payloadBytes = encodePayload(c.msg).length;
+      const perTick = Math.max(1, Math.floor(BYTES_PER_TICK / (HEADER_SIZE + payloadBytes)));
+      const warm = Math.max(1, c.socket >> 2);
+      await socketRun(child, socketPath, c, 'ours', warm);
+      await socketRun(child, socketPath, c, 'bare', warm);
+      const runs: SocketRun[] = [];
+      for (let r = 0; r < RUNS; r++) {
+        // Alternate the order so neither variant always runs first.
+        const order: Mode[] = r % 2 === 0 ? ['ours', 'bare'] : ['bare', 'ours'];
+        for (const mode of order) runs.push(await socketRun(child, socketPath, c, mode, c.socket));
+      }
+      const ours = summarise(runs.filter((r) => r.mode === 'ours'));
+      const bare = summarise(runs.filter((r) => r.mode === 'bare'));
+      sock.push({
+        case: c.name,
+        label: c.label,
+        payloadBytes,
+        framesPerWrite: perTick,
+        msgs: c.socket,
+        ours,
+        bare,
+        ratio: ours.msgsPerSec / bare.msgsPerSec,
+        runs,
+      });
+    }
+  } finally {
+    await child.exit();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
   const started = performance.now();
   const cases = makeCases().filter((c) => ONLY === undefined || ONLY.includes(c.name));
@@ -585,42 +626,8 @@ async function main(): Promise<void> {
   );
   console.log();
 
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-codec-'));
-  const socketPath = path.join(dir, 'ipc.sock');
-  const child = new Child(socketPath);
   const sock: SocketResult[] = [];
-  try {
-    await child.next('listening');
-    for (const c of cases) {
-      const payloadBytes = encodePayload(c.msg).length;
-      const perTick = Math.max(1, Math.floor(BYTES_PER_TICK / (HEADER_SIZE + payloadBytes)));
-      const warm = Math.max(1, c.socket >> 2);
-      await socketRun(child, socketPath, c, 'ours', warm);
-      await socketRun(child, socketPath, c, 'bare', warm);
-      const runs: SocketRun[] = [];
-      for (let r = 0; r < RUNS; r++) {
-        // Alternate the order so neither variant always runs first.
-        const order: Mode[] = r % 2 === 0 ? ['ours', 'bare'] : ['bare', 'ours'];
-        for (const mode of order) runs.push(await socketRun(child, socketPath, c, mode, c.socket));
-      }
-      const ours = summarise(runs.filter((r) => r.mode === 'ours'));
-      const bare = summarise(runs.filter((r) => r.mode === 'bare'));
-      sock.push({
-        case: c.name,
-        label: c.label,
-        payloadBytes,
-        framesPerWrite: perTick,
-        msgs: c.socket,
-        ours,
-        bare,
-        ratio: ours.msgsPerSec / bare.msgsPerSec,
-        runs,
-      });
-    }
-  } finally {
-    await child.exit();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  if (!IN_PROCESS_ONLY) await socketCases(cases, sock);
 
   console.log('Unix-domain socket, two processes (sender → receiver; frames per write identical for both)');
   console.log(
