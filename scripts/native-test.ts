@@ -2,6 +2,8 @@
 //   1. Toolchain: cmake, g++ and the msgpack-cxx headers; when one is missing and we are root (CI images, fresh
 //      containers) they are installed with apt-get, otherwise we stop and say what to install.
 //   2. cmake -S native -B native/build, cmake --build native/build -j2, ctest --test-dir native/build.
+//      native/build/live_overlay_test is built here but is no CTest test (it needs live overlays):
+//      tests/integration/native-live.test.ts runs it, later in `npm test`.
 //   3. The TS column of native/tests/parity-cases.txt is checked against this repository's TS decoder, so the
 //      table the C++ parity test relies on cannot drift from the TypeScript it describes.
 // Every command is spawned without a shell, its output passed straight through.
