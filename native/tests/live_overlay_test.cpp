@@ -13,12 +13,10 @@
 //                     [--v2-fee <stroops>] [--v2-ops <n>] [--passphrase <network>] [--timeout-ms <ms>]
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
 #include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
-#include <system_error>
 #include <thread>
 #include <vector>
 
