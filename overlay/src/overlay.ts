@@ -3,17 +3,20 @@
 import { EventEmitter } from 'node:events';
 import { ALL_FEATURES, TxReason, TxStatus, localHello, networkIdOf } from '#ipc-protocol';
 import type { PeerId } from '@libp2p/interface';
+import { peerIdFromString } from '@libp2p/peer-id';
 import type { ResolvedConfig } from './config/load.ts';
-import { loadIdentity, type NodeIdentity } from './identity/node-key.ts';
+import { loadIdentity, stellarKeyOf, type NodeIdentity } from './identity/node-key.ts';
 import { IpcServer } from './ipc/server.ts';
 import { createRouter } from './ipc/router.ts';
 import type { CoreSession } from './ipc/session.ts';
 import { createRegistry, flatMetrics } from './metrics/registry.ts';
 import { createOverlayNode, type OverlayNode } from './p2p/node.ts';
 import { protocolIds } from './p2p/protocols.ts';
+import { ConnectionTraffic } from './p2p/traffic.ts';
 import { BanList } from './peers/ban-list.ts';
 import { createGater, recommendedMaxConnections } from './peers/gater.ts';
 import { PeerManager } from './peers/manager.ts';
+import { PEER_FAULT_TX_REASONS, PeerRateLimiter, PeerScorer, type OffenceKind } from './peers/scoring.ts';
 import { QuorumSets } from './qset/quorum-sets.ts';
 import { EnvelopeChecker, type CheckedEnvelope } from './scp/envelope.ts';
 import { ScpFlood } from './scp/flood.ts';
@@ -56,8 +59,11 @@ export class Overlay extends EventEmitter<OverlayEvents> {
   flood!: TxFlood;
   intake!: TxIntake;
   txSets!: TxSets;
+  /** Misbehaviour scores of peers (null when scoring.enabled is false). */
+  scorer: PeerScorer | null = null;
   admin: AdminServer | null = null;
   readonly startedAt = Date.now();
+  readonly traffic = new ConnectionTraffic();
   lastLedger: { seq: number; hash: string } | null = null;
   private stopping: Promise<void> | null = null;
 
@@ -91,7 +97,9 @@ export class Overlay extends EventEmitter<OverlayEvents> {
       maxConnections: recommendedMaxConnections(p2p),
       dht: p2p.dht,
       dhtRefreshMs: p2p.dht_refresh_ms,
+      traffic: this.traffic,
     });
+    this.traffic.attach(() => this.node.getConnections());
     this.peers = new PeerManager({
       node: this.node,
       config: p2p,
@@ -99,7 +107,9 @@ export class Overlay extends EventEmitter<OverlayEvents> {
       registry,
       bans: this.bans,
       gate,
+      traffic: (addrs) => this.traffic.of(addrs),
     });
+    this.scorer = this.buildScorer();
     this.peers.on('connected', (peer) => {
       this.flood.peerConnected(peer.peerId);
       this.session?.send({ type: 'PEER_CONNECTED', peer });
@@ -123,6 +133,7 @@ export class Overlay extends EventEmitter<OverlayEvents> {
       fetchTimeoutMs: config.quorum_sets.fetch_timeout_ms,
       log: log.child('qset'),
       registry,
+      onMisbehave: this.misbehaved,
     });
     this.buildTxModules(protocols);
     this.scp = new ScpFlood({
@@ -215,6 +226,28 @@ export class Overlay extends EventEmitter<OverlayEvents> {
     });
   }
 
+  /** Peer scoring: offences reported by the peer protocols add up to a ban of the node key (docs/security.md). */
+  private buildScorer(): PeerScorer | null {
+    const s = this.config.scoring;
+    if (!s.enabled) return null;
+    return new PeerScorer({
+      threshold: s.threshold,
+      halfLifeMs: s.half_life_ms,
+      banMs: s.ban_ms,
+      maxPeers: s.max_peers,
+      keyOf: (peer) => stellarKeyOf(peerIdFromString(peer)),
+      ban: (key, opts) => this.bans.ban(key, opts),
+      disconnect: (peer) => void this.node.hangUp(peerIdFromString(peer)).catch(() => {}),
+      log: this.log.child('scoring'),
+      registry: this.registry,
+    });
+  }
+
+  /** What the peer protocols call when a peer misbehaves. */
+  private readonly misbehaved = (peer: string, reason: string, kind: OffenceKind): void => {
+    this.scorer?.report(peer, kind, reason);
+  };
+
   /** Checker, mempool, flooding, intake and tx sets: the transaction half of the overlay. */
   private buildTxModules(protocols: ReturnType<typeof protocolIds>): void {
     const { config, log, registry } = this;
@@ -237,6 +270,13 @@ export class Overlay extends EventEmitter<OverlayEvents> {
       registry,
       onRemove: (tx) => this.flood.forget(tx.key),
     });
+    const getdata = new PeerRateLimiter({
+      perSec: config.scoring.getdata_per_sec,
+      burst: config.scoring.getdata_burst,
+      maxPeers: config.scoring.max_peers,
+      name: 'getdata',
+      registry,
+    });
     this.flood = new TxFlood({
       node: this.node,
       protocol: protocols.txFlood,
@@ -244,6 +284,8 @@ export class Overlay extends EventEmitter<OverlayEvents> {
       maxTxBytes: config.tx.max_tx_bytes,
       mempool: this.mempool,
       accept: (bytes, from) => void this.intake.fromPeer(bytes, from),
+      onMisbehave: this.misbehaved,
+      allowGetData: (peer, n) => getdata.take(peer, n),
       log: log.child('flood'),
       registry,
     });
@@ -251,7 +293,10 @@ export class Overlay extends EventEmitter<OverlayEvents> {
       check: (list) => this.checker.checkMany(list),
       add: (tx) => this.mempool.add(tx),
       onAccepted: (tx) => this.flood.announce(tx),
-      onRejected: (key) => this.flood.rejected(key),
+      onRejected: (key, from, reason) => {
+        this.flood.rejected(key);
+        if (from !== null && PEER_FAULT_TX_REASONS.has(reason)) this.misbehaved(from, `tx ${key.slice(0, 16)}…: ${reason}`, 'bad_tx');
+      },
       registry,
     });
     this.txSets = new TxSets({
@@ -262,6 +307,7 @@ export class Overlay extends EventEmitter<OverlayEvents> {
       fetchDeadlineMs: config.tx_sets.fetch_deadline_ms,
       log: log.child('txset'),
       registry,
+      onMisbehave: this.misbehaved,
     });
   }
 

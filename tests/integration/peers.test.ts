@@ -132,6 +132,11 @@ describe('admin endpoint (real process)', function () {
     expect(peer!.nodeKey).to.equal(b.nodeKey);
     expect(peer!.peerId).to.equal(b.peerId);
     expect(peer).to.include.keys('address', 'direction', 'transport', 'rttMs', 'bytesIn', 'bytesOut');
+    // Wire bytes of the connection (handshake, identify, pings at least), whatever the transport.
+    await waitFor('bytes counted both ways', async () => {
+      const [p] = await peersOf(a);
+      return p !== undefined && p.bytesIn > 0 && p.bytesOut > 0;
+    });
     expect(await getJson(`${a.adminUrl}/healthz`)).to.deep.equal({ ok: true });
     const res = await fetch(`${a.adminUrl}/metrics`);
     expect(res.headers.get('content-type')).to.match(/^text\/plain/);

@@ -14,6 +14,8 @@ import { createHash } from 'node:crypto';
 import type { NodeIdentity } from '../identity/node-key.ts';
 import type { ProtocolIds } from './protocols.ts';
 
+import type { ConnectionTraffic } from './traffic.ts';
+
 export interface P2pServices {
   identify: Identify;
   ping: Ping;
@@ -37,6 +39,8 @@ export interface NodeOptions {
   dht: boolean;
   /** Kademlia self-query (routing table refresh) interval; kad-dht's default when absent. */
   dhtRefreshMs?: number;
+  /** Counts wire bytes per connection (for /peers). */
+  traffic?: ConnectionTraffic;
 }
 
 // libp2p timings (ours): fail fast on loopback and LAN; the peer manager retries with backoff.
@@ -101,6 +105,7 @@ export async function createOverlayNode(opts: NodeOptions): Promise<OverlayNode>
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionGater: opts.gater,
+    ...(opts.traffic ? { metrics: () => opts.traffic!.component() } : {}),
     connectionManager: {
       maxConnections: opts.maxConnections,
       dialTimeout: DIAL_TIMEOUT_MS,

@@ -88,6 +88,8 @@ export interface PeerManagerOptions {
   /** DNS resolution of a host name to IP addresses (default: node:dns/promises lookup, all addresses). */
   lookup?: (host: string) => Promise<string[]>;
   tuning?: Partial<PeerManagerTuning>;
+  /** Wire bytes of the connections to these addresses (p2p/traffic.ts); absent: reported as 0. */
+  traffic?: (remoteAddrs: Iterable<{ toString(): string }>) => { bytesIn: number; bytesOut: number };
 }
 
 export interface PeerManagerEvents {
@@ -209,6 +211,7 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
   private readonly gate: Gate;
   private readonly selfId: PeerId;
   private readonly lookup: (host: string) => Promise<string[]>;
+  private readonly traffic: PeerManagerOptions['traffic'];
   private readonly tuning: PeerManagerTuning;
 
   /** Effective lists: config ∪ the latest SET_PEER_CONFIG. */
@@ -250,6 +253,7 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
     this.gate = opts.gate;
     this.selfId = opts.identity?.peerId ?? opts.node.peerId;
     this.lookup = opts.lookup ?? defaultLookup;
+    this.traffic = opts.traffic;
     this.tuning = { ...DEFAULT_TUNING, ...opts.tuning };
     const self = this;
     const registers = [opts.registry];
@@ -461,11 +465,7 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
       direction: conn.direction,
       transport: transportOf(conn.remoteAddr),
       rttMs: st !== undefined && st.rttMs >= 0 ? st.rttMs : (conn.rtt ?? -1),
-      // libp2p 3 counts bytes only through a `metrics` implementation (Metrics.trackMultiaddrConnection), which
-      // p2p/node.ts does not configure; a passive counter cannot be attached to the raw connection (adding a
-      // 'message' listener changes how it delivers data). So these stay 0 until node.ts gains a metrics hook.
-      bytesIn: 0,
-      bytesOut: 0,
+      ...(this.traffic?.(this.openConnections(peer).map((c) => c.remoteAddr)) ?? { bytesIn: 0, bytesOut: 0 }),
       preferred: this.gate.preferred.has(nodeKey),
     };
   }
