@@ -71,4 +71,13 @@ export const DEFAULTS = {
   /** stellar-core: 1.5 s per peer when fetching a tx set; ours: give up after 10 s. */
   txSetPeerTimeoutMs: 1500,
   txSetFetchDeadlineMs: 10_000,
+  /** Ours: misbehaviour score at which a peer is banned; the score halves every minute; bans last 10 minutes. */
+  scoreThreshold: 100,
+  scoreHalfLifeMs: 60_000,
+  scoreBanMs: 10 * 60_000,
+  /** Ours: peers whose score (and GETDATA budget) is remembered. */
+  scoreMaxPeers: 10_000,
+  /** Ours: GETDATA hashes served per peer: 10,000/s with bursts of 20,000 (~10 MB/s of ~1 KiB txs). */
+  getdataPerSec: 10_000,
+  getdataBurst: 20_000,
 } as const;

@@ -110,6 +110,21 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
 
+  /** Misbehaviour scores of peers and the bans past the threshold (peers/scoring.ts; docs/security.md). */
+  scoring: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      threshold: positive.default(DEFAULTS.scoreThreshold),
+      half_life_ms: positive.default(DEFAULTS.scoreHalfLifeMs),
+      ban_ms: positive.default(DEFAULTS.scoreBanMs),
+      max_peers: positive.default(DEFAULTS.scoreMaxPeers),
+      /** GETDATA hashes served per peer per second, and the burst above it; beyond, requests are refused. */
+      getdata_per_sec: positive.default(DEFAULTS.getdataPerSec),
+      getdata_burst: positive.default(DEFAULTS.getdataBurst),
+    })
+    .prefault({})
+    .refine((s) => s.getdata_burst >= 1000, { message: 'getdata_burst must hold a full GETDATA frame (1000 hashes)' }),
+
   admin: z
     .strictObject({
       enabled: z.boolean().default(true),

@@ -6,6 +6,7 @@ import type { PeerId, Stream } from '@libp2p/interface';
 import { xdr } from '@stellar/stellar-base';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { OverlayNode } from '../p2p/node.ts';
+import { ProtocolError } from '#ipc-protocol';
 import { FramedStream } from '../p2p/framed-stream.ts';
 import { request } from '../p2p/request.ts';
 import { LruMap } from '../util/bounded.ts';
@@ -31,6 +32,8 @@ export interface QuorumSetOptions {
   fetchTimeoutMs: number;
   log: Logger;
   registry: Registry;
+  /** A peer lied (a reply that is not the set asked for) or sent a malformed request; scored by the caller. */
+  onMisbehave?(peer: string, reason: string, kind: 'lying_reply' | 'malformed_frame' | 'oversized_frame'): void;
 }
 
 export class QuorumSets {
@@ -61,7 +64,7 @@ export class QuorumSets {
   }
 
   async start(): Promise<void> {
-    await this.opts.node.handle(this.opts.protocol, (s) => this.serve(s), { maxInboundStreams: 16 });
+    await this.opts.node.handle(this.opts.protocol, (s, c) => this.serve(s, c.remotePeer.toString()), { maxInboundStreams: 16 });
   }
 
   async stop(): Promise<void> {
@@ -136,7 +139,12 @@ export class QuorumSets {
         });
         const f = frames[0];
         if (f?.type === QsetWire.QUORUM_SET) {
-          this.add(hash, f.payload);
+          try {
+            this.add(hash, f.payload);
+          } catch (err) {
+            this.opts.onMisbehave?.(peer.toString(), `quorum-set reply is not the set asked for: ${(err as Error).message}`, 'lying_reply');
+            throw err;
+          }
           this.metrics.fetches.labels('fetched').inc();
           return this.store.get(toHex(hash))!;
         }
@@ -151,11 +159,12 @@ export class QuorumSets {
     );
   }
 
-  private serve(stream: Stream): void {
+  private serve(stream: Stream, peer: string): void {
     const framed = new FramedStream(stream, 64, {
       onFrame: (type, payload) => {
         if (type !== QsetWire.REQUEST || payload.length !== 32) {
           this.metrics.served.labels('malformed').inc();
+          this.opts.onMisbehave?.(peer, `malformed quorum-set request (type ${type}, ${payload.length} bytes)`, 'malformed_frame');
           framed.abort('malformed qset request');
           return;
         }
@@ -164,6 +173,11 @@ export class QuorumSets {
         else framed.send(QsetWire.DONT_HAVE, payload);
         this.metrics.served.labels(q ? 'found' : 'dont_have').inc();
         void framed.close();
+      },
+      onEnd: (err) => {
+        if (err instanceof ProtocolError) {
+          this.opts.onMisbehave?.(peer, `bad quorum-set request: ${err.message}`, err.code === 'FRAME_TOO_LARGE' ? 'oversized_frame' : 'malformed_frame');
+        }
       },
     });
   }

@@ -5,6 +5,7 @@
 import type { PeerId, Stream } from '@libp2p/interface';
 import { Counter, type Registry } from 'prom-client';
 import type { OverlayNode } from '../p2p/node.ts';
+import { ProtocolError } from '#ipc-protocol';
 import { FramedStream } from '../p2p/framed-stream.ts';
 import { request } from '../p2p/request.ts';
 import { LruMap } from '../util/bounded.ts';
@@ -42,6 +43,8 @@ export interface TxSetsOptions {
   fetchDeadlineMs: number;
   log: Logger;
   registry: Registry;
+  /** A peer lied (a reply that is not the set asked for) or sent a malformed request; scored by the caller. */
+  onMisbehave?(peer: string, reason: string, kind: 'lying_reply' | 'malformed_frame' | 'oversized_frame'): void;
 }
 
 /** One fetch from peers, shared by every caller asking for the same hash meanwhile. */
@@ -92,7 +95,7 @@ export class TxSets {
 
   async start(): Promise<void> {
     this.lifetime = new AbortController();
-    await this.opts.node.handle(this.opts.protocol, (s) => this.serve(s), { maxInboundStreams: MAX_INBOUND_STREAMS });
+    await this.opts.node.handle(this.opts.protocol, (s, c) => this.serve(s, c.remotePeer.toString()), { maxInboundStreams: MAX_INBOUND_STREAMS });
   }
 
   async stop(): Promise<void> {
@@ -263,17 +266,19 @@ export class TxSets {
       }
     } catch (err) {
       note('invalid', err);
+      this.opts.onMisbehave?.(peer.toString(), `tx-set reply is not the set asked for: ${(err as Error).message}`, 'lying_reply');
       return null;
     }
     this.metrics.replies.labels('tx_set').inc();
     return f.payload; // request() hands out owned copies
   }
 
-  private serve(stream: Stream): void {
+  private serve(stream: Stream, peer: string): void {
     const framed = new FramedStream(stream, MAX_REQUEST_BYTES, {
       onFrame: (type, payload) => {
         if (type !== TxSetWire.REQUEST || payload.length !== HASH_BYTES) {
           this.metrics.served.labels('malformed').inc();
+          this.opts.onMisbehave?.(peer, `malformed tx-set request (type ${type}, ${payload.length} bytes)`, 'malformed_frame');
           framed.abort('malformed tx-set request');
           return;
         }
@@ -282,6 +287,11 @@ export class TxSets {
         else framed.send(TxSetWire.DONT_HAVE, payload);
         this.metrics.served.labels(set ? 'found' : 'dont_have').inc();
         void framed.close();
+      },
+      onEnd: (err) => {
+        if (err instanceof ProtocolError) {
+          this.opts.onMisbehave?.(peer, `bad tx-set request: ${err.message}`, err.code === 'FRAME_TOO_LARGE' ? 'oversized_frame' : 'malformed_frame');
+        }
       },
     });
   }

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { peerIdFromString } from '@libp2p/peer-id';
 import type { Stream, Connection } from '@libp2p/interface';
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { ProtocolError } from '#ipc-protocol';
 import type { OverlayNode } from '../../p2p/node.ts';
 import { FramedStream } from '../../p2p/framed-stream.ts';
 import { BoundedSet, LruMap } from '../../util/bounded.ts';
@@ -32,6 +33,9 @@ const MAX_INBOUND_STREAMS = 2;
 const MAX_WANTED = 200_000;
 
 const frameNames: Record<number, string> = { 1: 'inv', 2: 'getdata', 3: 'txs', 4: 'notfound' };
+
+/** What a peer did wrong on the flood protocol (the caller scores it; see peers/scoring.ts). */
+export type FloodOffence = 'malformed_frame' | 'oversized_frame' | 'unknown_frame' | 'inv_over_cap' | 'getdata_flood';
 
 export interface FloodConfig {
   mode: 'pull' | 'push';
@@ -63,7 +67,9 @@ export interface TxFloodOptions {
   /** A body from a peer, for intake (check, then mempool). `bytes` is owned. */
   accept(bytes: Uint8Array, from: string): void;
   /** A peer broke the protocol (scored by the caller). */
-  onMisbehave?(peer: string, reason: string): void;
+  onMisbehave?(peer: string, reason: string, kind: FloodOffence): void;
+  /** Takes `n` hashes from the peer's GETDATA budget; false: the request is refused unserved. Default: no limit. */
+  allowGetData?(peer: string, n: number): boolean;
   log: Logger;
   registry: Registry;
 }
@@ -238,19 +244,29 @@ export class TxFlood {
       set = new Set();
       this.inbound.set(peer, set);
     }
+    // One offence per stream: frames already read behind the bad one are not held against the peer again.
+    let violated = false;
     const framed: FramedStream = new FramedStream(stream, MAX_FLOOD_FRAME, {
       onFrame: (type, payload) => {
+        if (violated) return;
         this.count('in', type, payload.length);
         try {
           this.onFrame(peer, type, payload);
         } catch (err) {
-          this.misbehaved(peer, err instanceof Error ? err.message : String(err));
+          violated = true;
+          this.misbehaved(peer, err instanceof Error ? err.message : String(err), type in frameNames ? 'malformed_frame' : 'unknown_frame');
           framed.abort('protocol violation');
         }
       },
       onEnd: (err) => {
         this.inbound.get(peer)?.delete(framed);
-        if (err) this.misbehaved(peer, err.message);
+        // Framing errors are the peer's; transport errors (resets, our own abort) are not misbehaviour.
+        if (err instanceof ProtocolError && !violated) {
+          violated = true;
+          this.misbehaved(peer, err.message, err.code === 'FRAME_TOO_LARGE' ? 'oversized_frame' : 'malformed_frame');
+        } else if (err) {
+          this.opts.log.debug('flood stream ended', { peer, err });
+        }
       },
     });
     set.add(framed);
@@ -275,6 +291,7 @@ export class TxFlood {
 
   private onInv(peer: string, payload: Uint8Array): void {
     const mempool = this.opts.mempool;
+    let capped = 0;
     for (const e of decodeInv(payload)) {
       const key = toHex(e.hash);
       if (mempool.has(key) || this.seenBodies.has(key)) {
@@ -288,15 +305,23 @@ export class TxFlood {
       }
       const outcome = this.fetcher.announced(peer, e.hash, key, e.feePerOp);
       if (outcome === 'new' || outcome === 'added') this.notePeerHas(key, peer);
+      if (outcome === 'capped') capped++;
       this.m.announcements.inc({ outcome });
     }
+    if (capped > 0) this.misbehaved(peer, `INV beyond the announcement cap: ${capped} entries ignored`, 'inv_over_cap');
     this.fetcher.schedule();
   }
 
   private onGetData(peer: string, payload: Uint8Array): void {
     const link = this.links.get(peer);
     if (link === undefined) return;
-    for (const h of decodeHashes(payload, 'GETDATA')) {
+    const hashes = decodeHashes(payload, 'GETDATA');
+    if (this.opts.allowGetData && !this.opts.allowGetData(peer, hashes.length)) {
+      this.m.served.inc({ outcome: 'rate_limited' }, hashes.length);
+      this.misbehaved(peer, `GETDATA beyond the peer's rate: ${hashes.length} hashes refused`, 'getdata_flood');
+      return;
+    }
+    for (const h of hashes) {
       const tx = this.opts.mempool.get(toHex(h));
       if (tx === undefined) {
         link.notHave(Uint8Array.prototype.slice.call(h));
@@ -326,11 +351,11 @@ export class TxFlood {
     this.fetcher.schedule();
   }
 
-  private misbehaved(peer: string, reason: string): void {
+  private misbehaved(peer: string, reason: string, kind: FloodOffence): void {
     const short = reason.split(':')[0]!.slice(0, 48);
     this.m.violations.inc({ reason: short });
-    this.opts.log.debug('flood protocol violation', { peer, reason });
-    this.opts.onMisbehave?.(peer, reason);
+    this.opts.log.debug('flood protocol violation', { peer, reason, kind });
+    this.opts.onMisbehave?.(peer, reason, kind);
   }
 
   private count(dir: 'in' | 'out', type: number, bytes: number): void {
