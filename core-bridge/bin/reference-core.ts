@@ -30,7 +30,7 @@ async function connect(config: CoreConfig, registry: Registry, log: Logger, sign
     } catch (err) {
       if (signal.aborted) return null;
       // A refused HELLO (other network, other protocol version) will not fix itself.
-      if (err instanceof ProtocolError && (err.code === 'NETWORK_MISMATCH' || err.code === 'VERSION_MISMATCH' || err.code === 'PROTOCOL_STATE')) throw err;
+      if (err instanceof ProtocolError && (err.code === 'NETWORK_MISMATCH' || err.code === 'VERSION_MISMATCH')) throw err;
       if (attempt === 1 || attempt % 20 === 0) log.info('waiting for the overlay', { socket: config.socket, attempt, err: (err as Error).message });
       await new Promise((r) => setTimeout(r, CONNECT_RETRY_MS));
     }

@@ -59,6 +59,8 @@ export interface TestNetwork {
   validators: string[];
   accounts: number;
   ledger(i: number): Promise<LedgerInfo>;
+  /** Starts core i again (same seed, overlay and data dir) after it was stopped; replaces cores[i]. */
+  restartCore(i: number): Promise<CoreProcess>;
   stop(): Promise<void>;
 }
 
@@ -160,13 +162,21 @@ export async function startNetwork(opts: NetworkOptions = {}): Promise<TestNetwo
     for (const kp of keypairs) {
       overlays.push(await startOverlay({ ...opts.overlay, seed: kp.secret(), knownPeers: overlays.map((o) => o.address) }));
     }
-    cores.push(
-      ...(await Promise.all(
-        keypairs.map((kp, i) =>
-          startCore({ socketPath: overlays[i]!.socketPath, seed: kp.secret(), validators, ledgerMs, accounts, args: opts.coreArgs ?? [] }),
-        ),
-      )),
-    );
+    const coreOptions = (i: number): CoreStartOptions => ({
+      socketPath: overlays[i]!.socketPath,
+      seed: keypairs[i]!.secret(),
+      validators,
+      ledgerMs,
+      accounts,
+      args: opts.coreArgs ?? [],
+    });
+    cores.push(...(await Promise.all(keypairs.map((_, i) => startCore(coreOptions(i))))));
+    const restartCore = async (i: number) => {
+      const old = cores[i]!;
+      await old.stop();
+      cores[i] = await startCore({ ...coreOptions(i), dir: old.dir });
+      return cores[i]!;
+    };
     const ledger = (i: number) => getJson<LedgerInfo>(`${cores[i]!.url}/ledger`);
     const target = opts.waitLedger ?? 2;
     await waitFor(
@@ -175,7 +185,7 @@ export async function startNetwork(opts: NetworkOptions = {}): Promise<TestNetwo
       30_000,
       100,
     );
-    return { overlays, cores, validators, accounts, ledger, stop };
+    return { overlays, cores, validators, accounts, ledger, restartCore, stop };
   } catch (err) {
     await stop();
     throw err;

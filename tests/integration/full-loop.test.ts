@@ -63,4 +63,43 @@ describe('full loop: overlays + reference cores', function () {
     const dest = await Promise.all(cores.map((c) => getJson<{ balance: string }>(`${c.url}/accounts/${to.address}`)));
     expect(new Set(dest.map((d) => d.balance)).size).to.equal(1);
   });
+
+  it('answers malformed requests with 4xx and clear errors, and reports stats', async () => {
+    const url = net!.cores[1]!.url;
+    const post = (path: string, body: string | Buffer) => fetch(`${url}${path}`, { method: 'POST', body });
+    const garbage = await (await post('/tx', Buffer.from([0xff, 0xfe, 0x00, 0x01]))).json();
+    expect(garbage).to.deep.include({ status: 'INVALID', reason: 'MALFORMED_XDR' });
+    const notJson = await post('/txs', 'nope');
+    expect(notJson.status).to.equal(400);
+    expect(await notJson.json()).to.deep.include({ error: 'BAD_REQUEST' });
+    expect((await post('/txs', JSON.stringify(['@@@']))).status).to.equal(400);
+    expect((await post('/tx', Buffer.alloc(1024 * 1024))).status).to.equal(413);
+    expect((await fetch(`${url}/accounts/GNOTAKEY`)).status).to.equal(400);
+    expect((await fetch(`${url}/accounts/${genesisAccount(net!.accounts).address}`)).status).to.equal(404);
+    expect((await fetch(`${url}/ledger`, { method: 'DELETE' })).status).to.equal(405);
+    expect((await fetch(`${url}/ledger/0`)).status).to.equal(400);
+    expect((await fetch(`${url}/tx/${'0'.repeat(64)}`)).status).to.equal(404);
+    expect((await fetch(`${url}/nowhere`)).status).to.equal(404);
+    const stats = await getJson<{ ledger: { seq: number }; submissions: { samples: number }; overlay: { lastLedgerSeq: number } }>(`${url}/stats`);
+    expect(stats.ledger.seq).to.be.greaterThan(1);
+    expect(stats.overlay.lastLedgerSeq).to.be.greaterThan(1);
+    expect(await (await fetch(`${url}/metrics`)).text()).to.match(/reference_core_ledgers_closed_total [1-9]/);
+  });
+
+  it('restarts a core from its snapshot and catches up with the network', async () => {
+    const n = net!;
+    const stopped = await n.ledger(3);
+    const exit = await n.cores[3]!.stop();
+    expect(exit.code).to.equal(0);
+    // The other three (threshold 3 of 4) carry on without it.
+    const ahead = await waitFor('the network 3 ledgers ahead', async () => {
+      const l = await n.ledger(0);
+      return l.seq >= stopped.seq + 3 ? l.seq : null;
+    }, 30_000, 100);
+    const core = await n.restartCore(3);
+    expect(core.logs.some((l) => l.includes('ledger loaded from snapshot'))).to.equal(true);
+    await waitFor('the restarted core past the network', async () => (await n.ledger(3)).seq > ahead, 30_000, 100);
+    const hashes = await Promise.all(n.cores.map((c) => getJson<{ hash: string }>(`${c.url}/ledger/${ahead}`)));
+    expect(new Set(hashes.map((h) => h.hash)).size).to.equal(1);
+  });
 });

@@ -43,6 +43,8 @@ export interface CloseResult {
   skipped: Record<SkipReason, number>;
   /** Hashes (hex) of the transactions that applied. */
   appliedHashes: string[];
+  /** The transactions skipped (hash hex, reason); malformed ones have no hash here. */
+  skippedTxs: { hash: string; reason: SkipReason }[];
   feesCharged: bigint;
 }
 
@@ -104,12 +106,14 @@ export class Ledger {
     const results = createHash('sha256');
     const changed = new Set<string>();
     const appliedHashes: string[] = [];
+    const skippedTxs: { hash: string; reason: SkipReason }[] = [];
     let feesCharged = 0n;
     for (const { tx, baseFee } of set.txs) {
       const outcome = this.applyTx(tx, baseFee ?? BASE_FEE, changed);
       results.update(Buffer.from(tx.hash, 'hex'));
       if (typeof outcome === 'string') {
         skipped[outcome]++;
+        skippedTxs.push({ hash: tx.hash, reason: outcome });
         results.update(Buffer.of(OUTCOME_CODE[outcome])).update(i64(0n));
       } else {
         appliedHashes.push(tx.hash);
@@ -124,7 +128,7 @@ export class Ledger {
     const seq = this.header.seq + 1;
     const hash = ledgerHash(this.header.hash, seq, txSetHash, closeTime, results.digest());
     this.header = { seq, hash, closeTime, txSetHash: Buffer.from(txSetHash) };
-    return { header: this.header, txCount: set.txs.length + set.malformed, applied: appliedHashes.length, skipped, appliedHashes, feesCharged };
+    return { header: this.header, txCount: set.txs.length + set.malformed, applied: appliedHashes.length, skipped, appliedHashes, skippedTxs, feesCharged };
   }
 
   /** Applies one transaction; returns the fee charged, or why it was skipped (then nothing changed). */

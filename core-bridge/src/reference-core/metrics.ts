@@ -39,6 +39,11 @@ export function createCoreMetrics(registry: Registry, sizes: CoreSizes) {
     ledgersClosed: new Counter({ name: p + 'ledgers_closed_total', help: 'Ledgers closed', registers: [registry] }),
     txsApplied: new Counter({ name: p + 'txs_applied_total', help: 'Txs of closed ledgers that applied', registers: [registry] }),
     txsSkipped: skipped,
+    txsReincluded: new Counter({
+      name: p + 'txs_reincluded_total',
+      help: 'Skipped txs that had already applied in an earlier ledger (a tx set carried a stale tx)',
+      registers: [registry],
+    }),
     roundChanges: new Counter({ name: p + 'round_changes_total', help: 'Round changes, by reason', labelNames: ['reason'], registers: [registry] }),
     envelopes: new Counter({
       name: p + 'scp_envelopes_total',

@@ -28,6 +28,10 @@ const TPS_WINDOW = 10;
 const DECIDE_RETRY_MS = 500;
 /** Ours: headers of recent ledgers served by GET /ledger/:seq (a few minutes of 1 s ledgers). */
 const HEADER_HISTORY = 256;
+/** Ours: slots a catch-up answer covers: the overlay's tx-set cache holds 12 ledgers, older sets are gone anyway. */
+const CATCH_UP_SLOTS = 12;
+/** Ours: commit counters of catch-up votes start here, far above any real round, and grow so each vote is new bytes. */
+const CATCH_UP_COUNTER_BASE = 0x4000_0000;
 /** Ours: outcomes of recent txs served by GET /tx/:hash (~100 s at 1,000 tx/s); the oldest is forgotten first. */
 const TX_RESULTS = 100_000;
 
@@ -49,11 +53,6 @@ export interface ReferenceCoreOptions {
   log: Logger;
   registry: Registry;
   now?: () => number;
-}
-
-/** What the overlay client may offer beyond its documented API: REQUEST_SCP_STATE (used when present). */
-interface ScpStateRequester {
-  requestScpState?(ledgerSeq: number): void;
 }
 
 export interface VerdictJson {
@@ -98,7 +97,7 @@ export class ReferenceCore {
   readonly ledger: Ledger;
   readonly consensus: Consensus;
   private readonly settings: CoreSettings;
-  private readonly overlay: OverlayClient & ScpStateRequester;
+  private readonly overlay: OverlayClient;
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly signer: ScpSigner;
@@ -117,7 +116,9 @@ export class ReferenceCore {
   readonly metrics: CoreMetrics;
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
-  private warnedNoStateRequests = false;
+  /** When we last answered each validator's catch-up request (one entry per validator at most). */
+  private readonly helped = new Map<string, number>();
+  private catchUpVotes = 0;
   private readonly listeners: { event: string; fn: (...a: never[]) => void }[] = [];
 
   constructor(opts: ReferenceCoreOptions) {
@@ -244,11 +245,33 @@ export class ReferenceCore {
   private onEnvelope(bytes: Uint8Array): void {
     const msg = parseEnvelope(bytes);
     this.metrics.envelopes.labels(msg?.kind ?? 'other').inc();
-    if (msg === null) return;
-    if (msg.kind === 'externalize' && this.consensus.isValidator(msg.node) && msg.slot >= this.ledger.header.seq - 1) {
-      this.history.add(msg.slot, Buffer.from(bytes));
-    }
+    if (msg === null || !this.consensus.isValidator(msg.node)) return;
+    if (msg.kind === 'catchUp') return this.helpCatchUp(msg.node, msg.slot);
+    if (msg.kind === 'externalize' && msg.slot >= this.ledger.header.seq - 1) this.history.add(msg.slot, Buffer.from(bytes));
     this.run(this.consensus.receive(msg, this.now()));
+  }
+
+  /**
+   * A validator is stuck at `slot`, which we closed: vote again for what we decided in its slot and the ones after
+   * (ours only: it needs threshold validators doing the same). The votes are signed afresh with a new counter, so
+   * they are new bytes that the overlays and gossipsub relay even though the original votes went by long ago.
+   */
+  private helpCatchUp(node: string, slot: number): void {
+    const lcl = this.ledger.header.seq;
+    if (node === this.self || slot > lcl) return;
+    const now = this.now();
+    const last = this.helped.get(node);
+    if (last !== undefined && now - last < 2 * this.settings.ledgerMs) return;
+    remember(this.helped, node, now, this.settings.validators.length);
+    let sent = 0;
+    for (let s = Math.max(slot, lcl - CATCH_UP_SLOTS + 1); s <= lcl; s++) {
+      const l = this.headers.get(s);
+      if (l === undefined) continue;
+      const value = encodeValue({ txSetHash: Buffer.from(l.txSetHash, 'hex'), closeTime: l.closeTime });
+      this.broadcast(this.signer.externalize(BigInt(s), value, this.qsetHash, CATCH_UP_COUNTER_BASE + this.catchUpVotes++));
+      sent++;
+    }
+    this.log.info('helping a validator catch up', { node, slot, lcl, votes: sent });
   }
 
   private run(actions: Action[]): void {
@@ -307,12 +330,19 @@ export class ReferenceCore {
     }
   }
 
+  /**
+   * Asks the network for the votes of `fromSlot` on, two ways: REQUEST_SCP_STATE (peers' cores answer with the
+   * envelopes they kept; but an overlay that already saw those envelopes drops them as duplicates), and a catch-up
+   * request (a vote-less NOMINATE, a fresh nonce each time) that validators ahead answer with freshly signed votes.
+   */
   private requestState(fromSlot: number): void {
-    if (typeof this.overlay.requestScpState === 'function') {
+    const nonce = Buffer.alloc(8);
+    nonce.writeBigUInt64BE(BigInt(this.now()));
+    try {
       this.overlay.requestScpState(fromSlot);
-    } else if (!this.warnedNoStateRequests) {
-      this.warnedNoStateRequests = true;
-      this.log.warn('the overlay client cannot send REQUEST_SCP_STATE: catching up relies on envelopes as they arrive');
+      this.overlay.broadcastScp(this.signer.nominate(BigInt(fromSlot), [], [nonce], this.qsetHash));
+    } catch (err) {
+      this.log.warn('cannot ask for SCP state', { err });
     }
   }
 
@@ -396,15 +426,16 @@ export class ReferenceCore {
       applied: r.applied,
       skipped,
     }, HEADER_HISTORY);
-    const applied = new Set(r.appliedHashes);
-    for (const hash of txHashes) {
-      const key = hash.toString('hex');
-      remember(this.txResults, key, { ledger: h.seq, applied: applied.has(key) }, TX_RESULTS);
+    for (const key of r.appliedHashes) remember(this.txResults, key, { ledger: h.seq, applied: true }, TX_RESULTS);
+    for (const { hash: key } of r.skippedTxs) {
+      // A tx that applied earlier and came back in a later set (an overlay re-included it) keeps its applied result.
+      if (this.txResults.get(key)?.applied) this.metrics.txsReincluded.inc();
+      else remember(this.txResults, key, { ledger: h.seq, applied: false }, TX_RESULTS);
     }
     this.metrics.ledgersClosed.inc();
     this.metrics.txsApplied.inc(r.applied);
     for (const k of SKIP_REASONS) if (r.skipped[k] > 0) this.metrics.txsSkipped.labels(k).inc(r.skipped[k]);
-    for (const ms of this.submissions.closed(txHashes.map((h) => h.toString('hex')), at)) this.metrics.latency.observe(ms / 1000);
+    for (const ms of this.submissions.closed(r.appliedHashes, at)) this.metrics.latency.observe(ms / 1000);
     try {
       this.overlay.txSetExternalized(setHash, txHashes);
       this.overlay.ledgerClosed(r.header.seq, r.header.hash);

@@ -1,10 +1,15 @@
 // SCP envelopes ⇄ the consensus module's messages. The overlay verified the signature before delivery; here the
 // statement is only read: who, which slot, which pledge, which value.
+//
+// One convention of ours on top: a NOMINATE without votes is a catch-up request ("I am stuck at this slot"). Its
+// `accepted` list carries a nonce so that each request is new bytes (the overlay and gossipsub drop repeats).
 import { StrKey, xdr } from '@stellar/stellar-base';
 import type { ScpMessage } from './consensus.ts';
 
+export type ParsedEnvelope = ScpMessage | { kind: 'catchUp'; node: string; slot: number };
+
 /** Reads an SCPEnvelope; null for pledges the reference core does not use (prepare, confirm) or malformed XDR. */
-export function parseEnvelope(bytes: Uint8Array): ScpMessage | null {
+export function parseEnvelope(bytes: Uint8Array): ParsedEnvelope | null {
   let st: xdr.ScpStatement;
   try {
     st = xdr.ScpEnvelope.fromXDR(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).statement();
@@ -19,7 +24,7 @@ export function parseEnvelope(bytes: Uint8Array): ScpMessage | null {
   switch (p.switch().name) {
     case 'scpStNominate': {
       const value = p.nominate().votes()[0];
-      return value === undefined ? null : { kind: 'nominate', node, slot, value };
+      return value === undefined ? { kind: 'catchUp', node, slot } : { kind: 'nominate', node, slot, value };
     }
     case 'scpStExternalize': {
       const commit = p.externalize().commit();

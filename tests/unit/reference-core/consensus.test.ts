@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { createHash } from 'node:crypto';
 import { Keypair, Networks } from '@stellar/stellar-base';
 import { networkIdOf } from '#ipc-protocol';
-import { Consensus, defaultThreshold, MAX_FUTURE_SLOTS, type Action } from '../../../core-bridge/src/reference-core/consensus.ts';
+import { Consensus, defaultThreshold, MAX_FUTURE_SLOTS, type Action, type ScpMessage } from '../../../core-bridge/src/reference-core/consensus.ts';
 import { parseEnvelope } from '../../../core-bridge/src/reference-core/scp-messages.ts';
 import { encodeValue } from '../../../core-bridge/src/reference-core/stellar-value.ts';
 import { quorumSetXdr, ScpSigner } from '../../../core-bridge/src/scp/envelopes.ts';
@@ -21,12 +21,12 @@ const qsetHash = createHash('sha256').update(quorumSetXdr(3, keys)).digest();
 
 const value = (n: number) => encodeValue({ txSetHash: createHash('sha256').update(`set ${n}`).digest(), closeTime: 1000 + n });
 
-function nominate(key: string, slot: number, v: Buffer) {
-  return parseEnvelope(signerOf(key).nominate(BigInt(slot), [v], [], qsetHash))!;
+function nominate(key: string, slot: number, v: Buffer): ScpMessage {
+  return parseEnvelope(signerOf(key).nominate(BigInt(slot), [v], [], qsetHash)) as ScpMessage;
 }
 
-function externalize(key: string, slot: number, v: Buffer, round = 0) {
-  return parseEnvelope(signerOf(key).externalize(BigInt(slot), v, qsetHash, round + 1))!;
+function externalize(key: string, slot: number, v: Buffer, round = 0): ScpMessage {
+  return parseEnvelope(signerOf(key).externalize(BigInt(slot), v, qsetHash, round + 1)) as ScpMessage;
 }
 
 function types(actions: Action[]): string[] {
@@ -37,6 +37,22 @@ function types(actions: Action[]): string[] {
 function machine(key: string, threshold = 3) {
   return new Consensus({ self: key, validators: [...keys].reverse(), threshold, periodMs: PERIOD, lastClosed: 1, now: 0 });
 }
+
+describe('reference-core/scp-messages', () => {
+  it('reads nominations, externalizations (round = counter - 1) and vote-less nominations as catch-up requests', () => {
+    const v = value(0);
+    expect(parseEnvelope(signers[0]!.nominate(5n, [v], [], qsetHash))).to.deep.equal({ kind: 'nominate', node: signers[0]!.publicKey, slot: 5, value: v });
+    expect(parseEnvelope(signers[1]!.externalize(6n, v, qsetHash, 3))).to.deep.equal({
+      kind: 'externalize',
+      node: signers[1]!.publicKey,
+      slot: 6,
+      round: 2,
+      value: v,
+    });
+    expect(parseEnvelope(signers[2]!.nominate(7n, [], [Buffer.alloc(8)], qsetHash))).to.deep.equal({ kind: 'catchUp', node: signers[2]!.publicKey, slot: 7 });
+    expect(parseEnvelope(Buffer.from('not xdr'))).to.equal(null);
+  });
+});
 
 describe('reference-core/consensus', () => {
   it('picks leader validators[(slot + round) mod n] over the sorted keys; threshold ⌊2n/3⌋+1', () => {
@@ -88,7 +104,7 @@ describe('reference-core/consensus', () => {
     const c = machine(keys[0]!);
     const v = value(4);
     const outsider = new ScpSigner(Keypair.random().secret(), NETWORK_ID);
-    const foreign = parseEnvelope(outsider.externalize(2n, v, qsetHash, 1))!;
+    const foreign = parseEnvelope(outsider.externalize(2n, v, qsetHash, 1)) as ScpMessage;
     expect(c.receive(externalize(keys[1]!, 2, v), 1)).to.deep.equal([]);
     expect(c.receive(externalize(keys[1]!, 2, v, 3), 1)).to.deep.equal([]);
     expect(c.receive(foreign, 1)).to.deep.equal([]);
