@@ -11,6 +11,10 @@ export interface CoreSizes {
   talliedSlots(): number;
   pendingNominations(): number;
   trackedSubmissions(): number;
+  /** Tracked submissions forgotten unapplied at the bound. */
+  trackedEvicted(): number;
+  recentTxResults(): number;
+  recentHeaders(): number;
   scpHistoryEnvelopes(): number;
   cachedTxSets(): number;
 }
@@ -31,6 +35,9 @@ export function createCoreMetrics(registry: Registry, sizes: CoreSizes) {
   gauge('consensus_tallied_slots', 'Slots with votes being counted (current and buffered later ones)', sizes.talliedSlots);
   gauge('consensus_pending_nominations', 'Nominations buffered for later slots', sizes.pendingNominations);
   gauge('tracked_submissions', 'Submitted txs awaiting a ledger (latency tracking)', sizes.trackedSubmissions);
+  gauge('tracked_submissions_evicted', 'Tracked submissions forgotten at the bound before they applied', sizes.trackedEvicted);
+  gauge('recent_tx_results', 'Tx outcomes kept for GET /tx/:hash', sizes.recentTxResults);
+  gauge('recent_headers', 'Ledger headers kept for GET /ledger/:seq', sizes.recentHeaders);
   gauge('scp_history_envelopes', 'EXTERNALIZE envelopes kept for SCP-state requests', sizes.scpHistoryEnvelopes);
   gauge('tx_sets_cached', 'Tx sets held locally (built, validated or applied recently)', sizes.cachedTxSets);
   const skipped = new Counter({ name: p + 'txs_skipped_total', help: 'Txs of closed ledgers skipped, by reason', labelNames: ['reason'], registers: [registry] });

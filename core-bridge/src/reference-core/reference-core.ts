@@ -149,6 +149,9 @@ export class ReferenceCore {
       talliedSlots: () => this.consensus.sizes().talliedSlots,
       pendingNominations: () => this.consensus.sizes().pendingNominations,
       trackedSubmissions: () => this.submissions.tracked,
+      trackedEvicted: () => this.submissions.evicted,
+      recentTxResults: () => this.txResults.size,
+      recentHeaders: () => this.headers.size,
       scpHistoryEnvelopes: () => this.history.size,
       cachedTxSets: () => this.txSets.size,
     });
