@@ -5,6 +5,7 @@ import { expect } from 'chai';
 import { Networks } from '@stellar/stellar-base';
 import { networkIdOf } from '#ipc-protocol';
 import { genesisAccount } from '../../core-bridge/src/reference-core/genesis.ts';
+import { LoadGenerator } from '../../core-bridge/src/loadgen/load-generator.ts';
 import { signedPayment } from '../../core-bridge/src/loadgen/payment.ts';
 import { getJson } from '../helpers/overlay-process.ts';
 import { startNetwork, type TestNetwork } from '../helpers/network.ts';
@@ -101,5 +102,23 @@ describe('full loop: overlays + reference cores', function () {
     await waitFor('the restarted core past the network', async () => (await n.ledger(3)).seq > ahead, 30_000, 100);
     const hashes = await Promise.all(n.cores.map((c) => getJson<{ hash: string }>(`${c.url}/ledger/${ahead}`)));
     expect(new Set(hashes.map((h) => h.hash)).size).to.equal(1);
+  });
+
+  it('carries the load generator\'s payments into ledgers on every validator', async () => {
+    const n = net!;
+    // It reads every account's seq first, so the payments made by hand above do not trouble it.
+    const gen = new LoadGenerator({ cores: n.cores.map((c) => c.url), tps: 100, accounts: n.accounts });
+    await gen.start();
+    try {
+      await waitFor('200 payments confirmed applied', () => gen.stats().confirmed >= 200, 45_000, 100);
+    } finally {
+      await gen.stop();
+    }
+    const s = gen.stats();
+    expect(s.rejected).to.deep.equal({});
+    expect(s.httpErrors).to.equal(0);
+    const seq = Math.min(...(await Promise.all(n.cores.map((_, i) => n.ledger(i)))).map((l) => l.seq));
+    const headers = await Promise.all(n.cores.map((c) => getJson<{ hash: string }>(`${c.url}/ledger/${seq}`)));
+    expect(new Set(headers.map((h) => h.hash)).size).to.equal(1);
   });
 });
