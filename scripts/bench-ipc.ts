@@ -1,0 +1,451 @@
+// `node scripts/bench-ipc.ts`: core ⇄ overlay over the IPC socket, with this process as core (core-bridge's
+// OverlayClient) and real overlay processes:
+//   1. tx submission: pipelined SUBMIT_TX_BATCH of distinct signed payments (~250 B, and larger sizes without
+//      signature checks), counted by ACCEPTED verdicts, i.e. through to mempool insertion; signature checks on
+//      and off (two overlays, since that is config);
+//   2. SCP: envelopes from one core through its overlay, gossipsub, a second overlay, to the second core;
+//   3. request/response round trips, one at a time: the top 1000 txs, and the metrics;
+// each beside a bare-socket baseline measured in the same run: this process and a forked child exchanging bare
+// frames of the same payload sizes in the same pattern (scripts/lib/bench/bare-peer.ts). Also measured in the same
+// run, for the goals: the raw ed25519 verify rate on all cores (node:crypto, cached KeyObjects, one worker thread
+// per core) and the rate at which one thread decodes and hashes the same envelopes; and, once, the verifiers that
+// could replace node:crypto (alternatives from --verifiers-dir).
+//
+// Measurements alternate in rounds (raw rates, then each submission run) and medians are reported, because the
+// machine is shared. Writes bench-results/ipc.json; asserts nothing about timings.
+import { parseArgs } from 'node:util';
+import { mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { encodePayload, networkIdOf } from '#ipc-protocol';
+import { OverlayClient } from '../core-bridge/src/client/overlay-client.ts';
+import { ScpSigner } from '../core-bridge/src/scp/envelopes.ts';
+import { TEST_PASSPHRASE } from '../tests/fixtures/txs.ts';
+import { waitFor } from '../tests/helpers/wait.ts';
+import { startOverlayNet, type OverlayNet } from './lib/overlay-net.ts';
+import { BarePeer } from './lib/bench/bare-peer.ts';
+import { summariseProfiles, type ProfileSummary } from './lib/bench/cpu-profile.ts';
+import { decodeHashRate } from './lib/bench/decode-rate.ts';
+import { fmtNum, fmtRate, fmtRatio, textTable } from './lib/bench/format.ts';
+import { roundTrips, scpThroughput, submitPipelined, type SubmitRun } from './lib/bench/ipc-drivers.ts';
+import { machineInfo } from './lib/bench/machine.ts';
+import type { IpcParams, IpcRecord, IpcResults, SubmitMode, SubmitSample, SubmitSize } from './lib/bench/ipc-record.ts';
+import { cpuDuring } from './lib/bench/proc-cpu.ts';
+import { commandLine, goal, writeBenchRecord, type Goal } from './lib/bench/results.ts';
+import { paymentSet, shapeFor, type PaymentShape } from './lib/bench/signed-payments.ts';
+import { distribution, median } from './lib/bench/stats.ts';
+import { verifyRate } from './lib/bench/verify-rate.ts';
+import { alternativeVersion, VERIFIER_IDS, VERIFIER_LABELS, type VerifierId } from './lib/bench/verifiers.ts';
+
+// ---- constants --------------------------------------------------------------------------------------------------
+/** The issue's goals (issue 6). */
+const GOAL_CHECKED_VS_RAW_VERIFY = 0.7;
+const GOAL_UNCHECKED_VS_DECODE_HASH = 0.5;
+const GOAL_ROUND_TRIP_P99_US = 200;
+/** GET_TOP_TXS_REQ asks for this many txs (the issue's "top 1000 txs"). */
+const TOP_TXS = 1000;
+/** Ours: how long each raw-rate measurement runs per round. */
+const RAW_RATE_MS = 1000;
+const VERIFIER_COMPARE_MS = 1000;
+/** Ours: warm-up before the timed runs (JIT, worker key caches, gossipsub mesh). */
+const WARM_TXS = 2000;
+const WARM_ENVELOPES = 200;
+const WARM_ROUND_TRIPS = 50;
+/** Ours: round trips alternate ours/bare in this many blocks, so drift hits both alike. */
+const ROUND_TRIP_BLOCKS = 5;
+/** Ours: an SCP run ends when nothing arrived for this long (envelopes lost). */
+const SCP_STALL_MS = 5000;
+/** Ours: how long the two SCP overlays may take to connect and form their gossipsub mesh. */
+const MESH_DEADLINE_MS = 30_000;
+/** Account numbers of each round's txs start at round × this (distinct sources everywhere). */
+const ACCOUNTS_PER_ROUND = 10_000_000;
+
+const { values: args } = parseArgs({
+  options: {
+    txs: { type: 'string', default: '20000' },
+    rounds: { type: 'string', default: '3' },
+    sizes: { type: 'string', default: '250,1000,4000' },
+    batch: { type: 'string', default: '256' },
+    window: { type: 'string', default: '16' },
+    envelopes: { type: 'string', default: '5000' },
+    'scp-window': { type: 'string', default: '256' },
+    'round-trips': { type: 'string', default: '1000' },
+    'verify-threads': { type: 'string', default: '0' },
+    'verifiers-dir': { type: 'string' },
+    profile: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+  },
+});
+const quick = args.quick;
+const P = {
+  txsPerRound: quick ? 3000 : Number(args.txs),
+  rounds: quick ? 1 : Number(args.rounds),
+  /** Target envelope sizes; the first is the main one (signature checks on and off), the rest checks off only. */
+  targetSizes: (quick ? '250' : args.sizes).split(',').map(Number),
+  batch: Number(args.batch),
+  window: Number(args.window),
+  envelopes: quick ? 1000 : Number(args.envelopes),
+  scpWindow: Number(args['scp-window']),
+  roundTrips: quick ? 200 : Number(args['round-trips']),
+  verifyThreads: Number(args['verify-threads']),
+  verifiersDir: args['verifiers-dir'] ?? null,
+};
+const profileDir = args.profile ?? null;
+
+// ---- helpers ----------------------------------------------------------------------------------------------------
+const log = (s = '') => console.log(s);
+const rate = (n: number, ms: number) => n / (ms / 1000);
+
+/** One submission run, timed and with the CPU both processes spent on it. */
+async function submitRun(client: OverlayClient, overlay: OverlayNet, txs: readonly Uint8Array[], txBytes: number): Promise<SubmitSample> {
+  const pid = overlay.overlays[0]!.launched.proc.pid;
+  const { value: run, selfUs, othersUs } = await cpuDuring([pid], () => submitPipelined(client, txs, { batch: P.batch, window: P.window }));
+  const txPerSec = rate(run.accepted, run.ms);
+  const per = (us: number | null) => (us === null || run.accepted === 0 ? null : us / run.accepted);
+  return { ...run, txPerSec, mbPerSec: (txPerSec * txBytes) / 1e6, coreCpuUsPerTx: per(selfUs)!, overlayCpuUsPerTx: per(othersUs[0] ?? null) };
+}
+
+function cpuCell(m: SubmitMode): string {
+  return `${fmtNum(m.coreCpuUsPerTx)} + ${m.overlayCpuUsPerTx === null ? '?' : fmtNum(m.overlayCpuUsPerTx)}`;
+}
+
+function warnIfRefused(what: string, run: SubmitRun, expected: number): void {
+  if (run.accepted !== expected) console.warn(`warning: ${what}: ${run.accepted}/${expected} accepted: ${JSON.stringify(run.verdicts)}`);
+}
+
+/** Exact payload sizes of a SUBMIT_TX_BATCH and of its TX_VERDICT_BATCH (the bare baseline sends the same). */
+function batchSizes(txs: readonly Uint8Array[]): { request: number; reply: number } {
+  const request = encodePayload({ type: 'SUBMIT_TX_BATCH', requestId: 1n, txs: [...txs] }).length;
+  const verdict = { status: 0, reason: 0, hash: new Uint8Array(32) };
+  const reply = encodePayload({ type: 'TX_VERDICT_BATCH', requestId: 1n, verdicts: txs.map(() => verdict) }).length;
+  return { request, reply };
+}
+
+async function metricValue(adminUrl: string, name: string): Promise<number> {
+  const text = await (await fetch(`${adminUrl}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return line === undefined ? 0 : Number(line.slice(name.length + 1));
+}
+
+async function startOverlay(toml: string, profile: boolean): Promise<OverlayNet> {
+  const saved = process.env['NODE_OPTIONS'];
+  if (profile && profileDir !== null) process.env['NODE_OPTIONS'] = `${saved ?? ''} --cpu-prof --cpu-prof-dir=${profileDir}`.trim();
+  try {
+    return await startOverlayNet({ n: 1, toml });
+  } finally {
+    if (saved === undefined) delete process.env['NODE_OPTIONS'];
+    else process.env['NODE_OPTIONS'] = saved;
+  }
+}
+
+// ---- the run ----------------------------------------------------------------------------------------------------
+const machine = machineInfo();
+const startedAt = new Date().toISOString();
+log(
+  `bench-ipc on ${machine.model}, ${machine.cpus} CPUs, node ${machine.node}; load average ${machine.loadavgStart.join(' ')}; ` +
+    `${P.rounds} round(s) of ${P.txsPerRound} txs${quick ? ' (quick)' : ''}`,
+);
+
+// 1. Verifiers, one thread each (and the fastest alternative on all cores), before anything else runs.
+log('\nComparing ed25519 verifiers (one thread each)...');
+const verifiers: { id: VerifierId; label: string; version: string | null; perSec: number | null; note?: string }[] = [];
+for (const id of VERIFIER_IDS) {
+  const r = await verifyRate(id, { threads: 1, durationMs: VERIFIER_COMPARE_MS, altDir: P.verifiersDir });
+  verifiers.push(
+    typeof r === 'string'
+      ? { id, label: VERIFIER_LABELS[id], version: alternativeVersion(id, P.verifiersDir), perSec: null, note: r }
+      : { id, label: VERIFIER_LABELS[id], version: alternativeVersion(id, P.verifiersDir), perSec: r.perSec },
+  );
+}
+const allCores: { id: VerifierId; perSec: number }[] = [];
+for (const id of ['node-cached', 'sodium-native'] as const) {
+  const r = await verifyRate(id, { durationMs: VERIFIER_COMPARE_MS, altDir: P.verifiersDir });
+  if (typeof r !== 'string') allCores.push({ id, perSec: r.perSec });
+}
+log(
+  textTable(
+    ['verifier', 'verifies/s (1 thread)', `verifies/s (${machine.cpus} threads)`],
+    verifiers.map((v) => [
+      v.label + (v.version ? ` ${v.version}` : ''),
+      v.perSec === null ? `– (${v.note})` : fmtRate(v.perSec),
+      fmtRate(allCores.find((a) => a.id === v.id)?.perSec ?? NaN),
+    ]),
+  ),
+);
+
+// 2. Payments: the main size signed (checks on and off see the same txs), the other sizes unsigned (checks off).
+const shapes: PaymentShape[] = P.targetSizes.map(shapeFor);
+const mainShape = shapes[0]!;
+log(`\nSigning ${P.rounds * P.txsPerRound + WARM_TXS} payments of ${mainShape.bytes} B (${mainShape.ops} op(s)); sizes ${shapes.map((s) => s.bytes).join(', ')} B...`);
+let t = performance.now();
+const warmTxs = paymentSet({ count: WARM_TXS, shape: mainShape, firstAccount: 1, signed: true });
+const signedRounds = Array.from({ length: P.rounds }, (_, r) =>
+  paymentSet({ count: P.txsPerRound, shape: mainShape, firstAccount: (r + 1) * ACCOUNTS_PER_ROUND, signed: true }),
+);
+const unsignedRounds = shapes.slice(1).map((shape) =>
+  Array.from({ length: P.rounds }, () => paymentSet({ count: P.txsPerRound, shape, firstAccount: 0, signed: false })),
+);
+log(`  ${Math.round(performance.now() - t)} ms`);
+
+// 3. Overlays: one checking signatures, one not; mempools large enough for everything submitted.
+const mempoolTxs = WARM_TXS + P.rounds * P.txsPerRound * shapes.length + 1000;
+const mempoolBytes = 2 * (WARM_TXS + P.rounds * P.txsPerRound) * shapes.reduce((a, s) => a + s.bytes, 0) + 64 * 1024 * 1024;
+const overlayToml = (verify: boolean) =>
+  [
+    `[tx]`,
+    `verify_signatures = ${verify}`,
+    `verify_threads = ${P.verifyThreads}`,
+    `[mempool]`,
+    `max_txs = ${mempoolTxs}`,
+    `max_bytes = ${mempoolBytes}`,
+  ].join('\n');
+if (profileDir !== null) mkdirSync(profileDir, { recursive: true });
+const checked = await startOverlay(overlayToml(true), true);
+const unchecked = await startOverlay(overlayToml(false), true);
+const scpNet = await startOverlayNet({ n: 2, dials: [[], [0]] });
+const bare = await BarePeer.start();
+const connect = (socketPath: string) => OverlayClient.connect({ socketPath, networkPassphrase: TEST_PASSPHRASE, software: 'bench-ipc' });
+const onClient = await connect(checked.overlays[0]!.socketPath);
+const offClient = await connect(unchecked.overlays[0]!.socketPath);
+const scpFrom = await connect(scpNet.overlays[0]!.socketPath);
+const scpTo = await connect(scpNet.overlays[1]!.socketPath);
+
+interface SizeRuns {
+  txBytes: number;
+  shape: PaymentShape;
+  on: SubmitSample[];
+  off: SubmitSample[];
+  bare: { txPerSec: number; mbPerSec: number; ms: number }[];
+  requestBytes: number;
+  replyBytes: number;
+}
+const sizeRuns: SizeRuns[] = shapes.map((shape, i) => {
+  const b = batchSizes((i === 0 ? signedRounds[0]! : unsignedRounds[i - 1]![0]!).slice(0, P.batch));
+  return { txBytes: shape.bytes, shape, on: [], off: [], bare: [], requestBytes: b.request, replyBytes: b.reply };
+});
+const rawVerify: number[] = [];
+const decodeHash: number[] = [];
+let profiles: ProfileSummary[] = [];
+
+try {
+  log('\nWarming up...');
+  for (const [name, client] of [['checks on', onClient], ['checks off', offClient]] as const) {
+    warnIfRefused(`warm-up (${name})`, await submitPipelined(client, warmTxs, { batch: P.batch, window: P.window }), WARM_TXS);
+  }
+
+  // 4. Rounds: raw rates, then every submission run, so each ratio compares figures measured moments apart.
+  for (let r = 0; r < P.rounds; r++) {
+    const raw = await verifyRate('node-cached', { durationMs: RAW_RATE_MS });
+    if (typeof raw === 'string') throw new Error(raw);
+    rawVerify.push(raw.perSec);
+    decodeHash.push(decodeHashRate(signedRounds[r]!, RAW_RATE_MS));
+    for (const [i, s] of sizeRuns.entries()) {
+      const txs = i === 0 ? signedRounds[r]! : unsignedRounds[i - 1]![r]!;
+      if (i === 0) {
+        const on = await submitRun(onClient, checked, txs, s.txBytes);
+        warnIfRefused(`round ${r + 1}, ${s.txBytes} B, checks on`, on, txs.length);
+        s.on.push(on);
+      }
+      const off = await submitRun(offClient, unchecked, txs, s.txBytes);
+      warnIfRefused(`round ${r + 1}, ${s.txBytes} B, checks off`, off, txs.length);
+      s.off.push(off);
+      const batches = Math.ceil(txs.length / P.batch);
+      const ms = await bare.pipelined({ requestBytes: s.requestBytes, replyBytes: s.replyBytes, count: batches, window: P.window });
+      const txPerSec = rate(txs.length, ms);
+      s.bare.push({ txPerSec, mbPerSec: (txPerSec * s.txBytes) / 1e6, ms });
+    }
+    const main = sizeRuns[0]!;
+    log(
+      `round ${r + 1}/${P.rounds}: raw verify ${fmtRate(raw.perSec)}/s (${raw.threads} threads), decode+hash ${fmtRate(decodeHash.at(-1)!)}/s; ` +
+        `${main.txBytes} B: checks on ${fmtRate(main.on.at(-1)!.txPerSec)} tx/s, off ${fmtRate(main.off.at(-1)!.txPerSec)} tx/s, ` +
+        `bare ${fmtRate(main.bare.at(-1)!.txPerSec)} tx/s`,
+    );
+  }
+
+  // 5. SCP through two overlays.
+  log('\nSCP: waiting for the two overlays to connect and form their mesh...');
+  await waitFor(
+    'the gossipsub mesh between the SCP overlays',
+    async () => {
+      const m = await Promise.all(scpNet.overlays.map((o) => metricValue(o.ready.admin!, 'overlay_scp_mesh_peers')));
+      return m.every((x) => x >= 1);
+    },
+    MESH_DEADLINE_MS,
+    100,
+  );
+  const signer = new ScpSigner(scpNet.overlays[0]!.seed, networkIdOf(TEST_PASSPHRASE));
+  const qset = createHash('sha256').update('bench-ipc qset').digest();
+  const envelopesFor = (first: number, n: number) =>
+    Array.from({ length: n }, (_, i) => signer.nominate(BigInt(first + i), [createHash('sha256').update(`v${first + i}`).digest()], [], qset));
+  const warmEnvelopes = envelopesFor(1, WARM_ENVELOPES);
+  const envelopeRounds = Array.from({ length: P.rounds }, (_, r) => envelopesFor(1_000_000 * (r + 1), P.envelopes));
+  const envelopeBytes = warmEnvelopes[0]!.length;
+  await scpThroughput(scpFrom, scpTo, warmEnvelopes, { window: P.scpWindow, stallMs: SCP_STALL_MS });
+  const scp: { envPerSec: number; delivered: number; sent: number; ms: number }[] = [];
+  const scpBare: { envPerSec: number; ms: number }[] = [];
+  for (let r = 0; r < P.rounds; r++) {
+    const run = await scpThroughput(scpFrom, scpTo, envelopeRounds[r]!, { window: P.scpWindow, stallMs: SCP_STALL_MS });
+    if (run.delivered < P.envelopes) console.warn(`warning: SCP round ${r + 1}: ${run.delivered}/${P.envelopes} delivered`);
+    scp.push({ ...run, envPerSec: rate(run.delivered, run.ms) });
+    const ms = await bare.stream({ frameBytes: envelopeBytes, count: P.envelopes });
+    scpBare.push({ envPerSec: rate(P.envelopes, ms), ms });
+    log(`SCP round ${r + 1}/${P.rounds}: ${fmtRate(scp.at(-1)!.envPerSec)} envelopes/s, bare ${fmtRate(scpBare.at(-1)!.envPerSec)}/s`);
+  }
+
+  // 6. Round trips, against the overlay without checks (its mempool now holds every tx submitted to it).
+  log('\nRound trips...');
+  const top = await offClient.topTxs(TOP_TXS);
+  const metrics = await offClient.metrics();
+  const kinds = [
+    {
+      name: `GET_TOP_TXS_REQ (${TOP_TXS} txs)`,
+      call: () => offClient.topTxs(TOP_TXS),
+      requestBytes: encodePayload({ type: 'GET_TOP_TXS_REQ', requestId: 1n, count: TOP_TXS }).length,
+      replyBytes: encodePayload({ type: 'TOP_TXS_REPLY', requestId: 1n, txs: top }).length,
+    },
+    {
+      name: 'GET_METRICS',
+      call: () => offClient.metrics(),
+      requestBytes: encodePayload({ type: 'GET_METRICS', requestId: 1n }).length,
+      replyBytes: encodePayload({ type: 'METRICS_REPLY', requestId: 1n, metrics }).length,
+    },
+  ];
+  const rtt: { name: string; requestBytes: number; replyBytes: number; ours: number[]; bare: number[] }[] = [];
+  for (const k of kinds) {
+    await roundTrips(k.call, WARM_ROUND_TRIPS);
+    await bare.roundTrips({ requestBytes: k.requestBytes, replyBytes: k.replyBytes, count: WARM_ROUND_TRIPS });
+    const ours: number[] = [];
+    const bareUs: number[] = [];
+    const perBlock = Math.ceil(P.roundTrips / ROUND_TRIP_BLOCKS);
+    for (let b = 0; b < ROUND_TRIP_BLOCKS; b++) {
+      ours.push(...(await roundTrips(k.call, perBlock)));
+      bareUs.push(...(await bare.roundTrips({ requestBytes: k.requestBytes, replyBytes: k.replyBytes, count: perBlock })));
+    }
+    rtt.push({ name: k.name, requestBytes: k.requestBytes, replyBytes: k.replyBytes, ours, bare: bareUs });
+  }
+
+  const end = machine.end();
+
+  // ---- summary --------------------------------------------------------------------------------------------------
+  const rawMedian = median(rawVerify);
+  const decodeMedian = median(decodeHash);
+  const submit: SubmitSize[] = sizeRuns.map((s) => {
+    const bareTx = median(s.bare.map((b) => b.txPerSec));
+    const mode = (xs: SubmitSample[]): SubmitMode => {
+      const overlayCpu = xs.map((x) => x.overlayCpuUsPerTx).filter((x): x is number => x !== null);
+      const txPerSec = median(xs.map((x) => x.txPerSec));
+      return {
+        txPerSec,
+        mbPerSec: median(xs.map((x) => x.mbPerSec)),
+        coreCpuUsPerTx: median(xs.map((x) => x.coreCpuUsPerTx)),
+        overlayCpuUsPerTx: overlayCpu.length === 0 ? null : median(overlayCpu),
+        vsBare: txPerSec / bareTx,
+        runs: xs,
+      };
+    };
+    return {
+      txBytes: s.txBytes,
+      shape: s.shape,
+      requestBytes: s.requestBytes,
+      replyBytes: s.replyBytes,
+      on: s.on.length === 0 ? null : { ...mode(s.on), vsRawVerify: median(s.on.map((x, r) => x.txPerSec / rawVerify[r]!)) },
+      off: { ...mode(s.off), vsDecodeHash: s === sizeRuns[0] ? median(s.off.map((x, r) => x.txPerSec / decodeHash[r]!)) : null },
+      bare: { txPerSec: bareTx, mbPerSec: median(s.bare.map((b) => b.mbPerSec)), runs: s.bare },
+    };
+  });
+  const scpSummary: IpcResults['scp'] = {
+    envelopeBytes,
+    envPerSec: median(scp.map((x) => x.envPerSec)),
+    bareEnvPerSec: median(scpBare.map((x) => x.envPerSec)),
+    runs: scp,
+    bareRuns: scpBare,
+  };
+  const roundTrip: IpcResults['roundTrip'] = rtt.map((x) => {
+    const ours = distribution(x.ours);
+    const bareD = distribution(x.bare);
+    return { name: x.name, requestBytes: x.requestBytes, replyBytes: x.replyBytes, ours, bare: bareD, p99VsBare: ours.p99 / bareD.p99, samplesUs: { ours: x.ours, bare: x.bare } };
+  });
+
+  const main = submit[0]!;
+  const goals: Goal[] = [
+    goal(`submission with signature checks, × raw ed25519 verify rate on all ${machine.cpus} cores`, main.on!.vsRawVerify, GOAL_CHECKED_VS_RAW_VERIFY, '×', 'min'),
+    goal('submission without signature checks, × one thread decoding and hashing the same envelopes', main.off.vsDecodeHash!, GOAL_UNCHECKED_VS_DECODE_HASH, '×', 'min'),
+    ...roundTrip.map((x) => goal(`round trip p99, ${x.name}`, x.ours.p99, GOAL_ROUND_TRIP_P99_US, 'µs', 'max')),
+  ];
+
+  log(`\nRaw rates (median of ${P.rounds}): ed25519 verify on ${machine.cpus} cores ${fmtRate(rawMedian)}/s; decode+hash on one thread ${fmtRate(decodeMedian)}/s (${mainShape.bytes} B)`);
+  log('\nTx submission (SUBMIT_TX_BATCH of ' + P.batch + ', ' + P.window + ' in flight; median tx/s by ACCEPTED verdicts)');
+  log(
+    textTable(
+      ['tx B', 'checks on tx/s', 'MB/s', 'CPU µs/tx core+overlay', 'checks off tx/s', 'MB/s', 'CPU µs/tx', 'bare tx/s', 'MB/s', 'on/bare', 'off/bare'],
+      submit.map((s) => [
+        String(s.txBytes),
+        s.on ? fmtRate(s.on.txPerSec) : '–',
+        s.on ? fmtNum(s.on.mbPerSec) : '–',
+        s.on ? cpuCell(s.on) : '–',
+        fmtRate(s.off.txPerSec),
+        fmtNum(s.off.mbPerSec),
+        cpuCell(s.off),
+        fmtRate(s.bare.txPerSec),
+        fmtNum(s.bare.mbPerSec),
+        s.on ? fmtRatio(s.on.vsBare) : '–',
+        fmtRatio(s.off.vsBare),
+      ]),
+    ),
+  );
+  log(`\nSCP envelopes (${envelopeBytes} B) core → overlay → gossipsub → overlay → core: ${fmtRate(scpSummary.envPerSec)}/s; bare one-way ${fmtRate(scpSummary.bareEnvPerSec)}/s; ratio ${fmtRatio(scpSummary.envPerSec / scpSummary.bareEnvPerSec)}`);
+  log('\nRound trips, one at a time (µs)');
+  log(
+    textTable(
+      ['request', 'reply B', 'p50', 'p90', 'p99', 'max', 'bare p50', 'bare p99', 'bare max', 'p99 ours/bare'],
+      roundTrip.map((x) => [
+        x.name,
+        String(x.replyBytes),
+        fmtNum(x.ours.p50),
+        fmtNum(x.ours.p90),
+        fmtNum(x.ours.p99),
+        fmtNum(x.ours.max),
+        fmtNum(x.bare.p50),
+        fmtNum(x.bare.p99),
+        fmtNum(x.bare.max),
+        fmtRatio(x.p99VsBare),
+      ]),
+    ),
+  );
+  log('\nGoals');
+  log(textTable(['goal', 'measured', 'target', 'met'], goals.map((g) => [g.what, fmtNum(g.measured), `${g.kind === 'min' ? '≥' : '≤'} ${g.target}`, g.met ? 'yes' : 'NO'])));
+
+  await Promise.all([onClient.close(), offClient.close(), scpFrom.close(), scpTo.close()]);
+  await Promise.all([checked.stop(), unchecked.stop()]);
+  if (profileDir !== null) {
+    profiles = summariseProfiles(profileDir);
+    log(`\nCPU profiles in ${profileDir} (busiest first; self time as a share of each thread's busy time):`);
+    for (const p of profiles.slice(0, 4)) {
+      log(`\n${p.file}: busy ${fmtNum(p.busyMs)} of ${fmtNum(p.wallMs)} ms`);
+      log(textTable(['function', 'self %', 'self ms'], p.top.slice(0, 12).map((h) => [h.fn, fmtNum(h.selfPct), fmtNum(h.selfMs)])));
+    }
+  }
+
+  const params: IpcParams = { ...P, quick, txShape: mainShape, sizes: shapes.map((s) => s.bytes), topTxs: TOP_TXS, rawRateMs: RAW_RATE_MS };
+  const record: IpcRecord = {
+    bench: 'ipc',
+    command: commandLine('bench:ipc'),
+    at: startedAt,
+    machine: end,
+    params,
+    results: {
+      verifiers: verifiers.map((v) => ({ ...v, allCoresPerSec: allCores.find((a) => a.id === v.id)?.perSec ?? null })),
+      rawVerify: { perRound: rawVerify, median: rawMedian, threads: machine.cpus },
+      decodeHash: { perRound: decodeHash, median: decodeMedian, txBytes: mainShape.bytes },
+      submit,
+      scp: scpSummary,
+      roundTrip,
+      profiles: profiles.map((p) => ({ ...p, top: p.top.slice(0, 12) })),
+    },
+    goals,
+  };
+  const file = writeBenchRecord(record);
+  log(`\nwrote ${file}`);
+} finally {
+  await Promise.allSettled([onClient.close(), offClient.close(), scpFrom.close(), scpTo.close()]);
+  await Promise.allSettled([checked.stop(), unchecked.stop(), scpNet.stop(), bare.close()]);
+}
