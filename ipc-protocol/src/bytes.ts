@@ -213,10 +213,13 @@ export class ByteWriter {
     return this.dv;
   }
 
-  /** Hands the written bytes over and starts afresh with a new buffer (the old one may still be in flight). */
-  take(nextSize = this.buf.length): Buffer {
+  /**
+   * Hands the written bytes over and starts afresh (the old buffer may still be in flight): in a new buffer of
+   * `next` bytes, or in `next` itself when it is a buffer the caller got back from an earlier take.
+   */
+  take(next: number | Buffer = this.buf.length): Buffer {
     const out = this.buf.subarray(0, this.pos);
-    this.buf = Buffer.allocUnsafe(nextSize);
+    this.buf = typeof next === 'number' ? Buffer.allocUnsafe(next) : next;
     this.pos = 0;
     return out;
   }
