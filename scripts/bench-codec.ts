@@ -44,6 +44,8 @@ const HASHES = 1000;
 const BATCH = 100;
 /** Bytes the sender queues per event-loop turn (both variants): FrameWriter's default slab, a typical socket write. */
 const BYTES_PER_TICK = 64 * 1024;
+/** Spare slabs the bare sender keeps for reuse, as FrameWriter does. */
+const SPARE_SLABS = 4;
 const RUN_TIMEOUT_MS = 60_000;
 
 type CaseName = 'SUBMIT_TX' | 'TX_SET_EXTERNALIZED' | 'SUBMIT_TX_BATCH';
@@ -384,15 +386,17 @@ async function socketRun(child: Child, socketPath: string, c: Case, mode: Mode, 
     return finishRun(socket, mode, count, t0, cpu0, result, frameBytes, writes, consume(c.msg));
   }
 
-  let slab = Buffer.allocUnsafe(0);
-  let slabFrames = 0;
+  // The same buffer policy as FrameWriter: 64 KiB slabs, reused once the socket is done with them (up to 4 spare).
+  const spare: Buffer[] = [];
+  let slab: Buffer = Buffer.allocUnsafe(0);
+  let slabBytes = 0;
   pump(
     socket,
     count,
     perTick,
     (n) => {
-      slab = Buffer.allocUnsafe(n * frameBytes);
-      slabFrames = n;
+      slabBytes = n * frameBytes;
+      slab = (slabBytes <= BYTES_PER_TICK ? spare.pop() : undefined) ?? Buffer.allocUnsafe(Math.max(BYTES_PER_TICK, slabBytes));
       let o = 0;
       for (let i = 0; i < n; i++) {
         slab.writeUInt32LE(payload.length, o);
@@ -401,10 +405,13 @@ async function socketRun(child: Child, socketPath: string, c: Case, mode: Mode, 
       }
     },
     () => {
-      if (slabFrames === 0) return;
+      if (slabBytes === 0) return;
       writes++;
-      socket.write(slab);
-      slabFrames = 0;
+      const written = slab;
+      socket.write(written.subarray(0, slabBytes), (err) => {
+        if (err == null && written.length === BYTES_PER_TICK && spare.length < SPARE_SLABS) spare.push(written);
+      });
+      slabBytes = 0;
     },
   );
   const result = await done;
