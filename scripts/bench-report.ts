@@ -34,7 +34,9 @@ function render(name: string, data: unknown): Omit<Section, 'title' | 'bench'> {
 
 const files = readBenchFiles(args.results);
 const known = new Set(KNOWN_BENCHES.map((b) => b.bench));
-const order = [...KNOWN_BENCHES.map((b) => b.bench), ...files.map((f) => f.name).filter((n) => !known.has(n))];
+// Other files count only if they are benchmark records (bench-results/ also holds e.g. the IPC fuzzer's summary).
+const others = files.filter((f) => !known.has(f.name) && isCommonRecord(f.data)).map((f) => f.name);
+const order = [...KNOWN_BENCHES.map((b) => b.bench), ...others];
 const sections: Section[] = [];
 for (const bench of order) {
   const meta = KNOWN_BENCHES.find((b) => b.bench === bench);
