@@ -13,7 +13,7 @@ export interface TxSetEntry {
 
 export interface DecodedTxSet {
   previousLedgerHash: Buffer;
-  /** In the set's order: phase by phase, component by component. */
+  /** In apply order (see applyOrder): each account's txs in sequence order. */
   txs: TxSetEntry[];
   /** Hashes of every transaction in the set (raw), for TX_SET_EXTERNALIZED. */
   txHashes: Buffer[];
@@ -57,7 +57,26 @@ export function decodeTxSet(bytes: Uint8Array): DecodedTxSet {
       }
     }
   }
-  return { previousLedgerHash: set.previousLedgerHash(), txs, txHashes, malformed };
+  return { previousLedgerHash: set.previousLedgerHash(), txs: applyOrder(txs), txHashes, malformed };
+}
+
+/**
+ * The order a set is applied in. A set's XDR is sorted by tx hash (stellar-core requires it), which scatters an
+ * account's chain; like stellar-core (sortedForApplySequential), apply each account's txs in sequence order.
+ * Accounts go in the order of their lowest tx hash: deterministic, and not chosen by whoever built the set.
+ */
+export function applyOrder(txs: readonly TxSetEntry[]): TxSetEntry[] {
+  const byAccount = new Map<string, TxSetEntry[]>();
+  for (const e of txs) {
+    const list = byAccount.get(e.tx.source);
+    if (list) list.push(e);
+    else byAccount.set(e.tx.source, [e]);
+  }
+  const groups = [...byAccount.values()].map((g) => g.sort((a, b) => (a.tx.seq < b.tx.seq ? -1 : a.tx.seq > b.tx.seq ? 1 : 0)));
+  const lowest = (g: TxSetEntry[]) => g.reduce((m, e) => (e.tx.hash < m ? e.tx.hash : m), g[0]!.tx.hash);
+  const keyed = groups.map((g) => ({ g, k: lowest(g) }));
+  keyed.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
+  return keyed.flatMap((x) => x.g);
 }
 
 /**

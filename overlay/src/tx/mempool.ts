@@ -91,6 +91,11 @@ export class Mempool {
   });
   /** Banned hash → tick at which the ban lifts. Read with `has`/`peek` only, so insertion order = lifting order. */
   private readonly bans: LruMap<string, number>;
+  /**
+   * Hashes a ledger included, until ban_ledgers ledgers later: a copy still in flight on the network (flooded
+   * before the ledger closed) must not re-enter the pool and be proposed again. Bounded at max_txs, oldest first.
+   */
+  private readonly included: LruMap<string, number>;
   /** Account → seq of its last tx we saw externalized. */
   private readonly lastSeqs: LruMap<string, bigint>;
   private totalBytes = 0;
@@ -112,6 +117,7 @@ export class Mempool {
     this.rbfMultiplier = BigInt(opts.rbfMultiplier);
     this.onRemove = opts.onRemove;
     this.bans = new LruMap(BANS_PER_TX * opts.maxTxs);
+    this.included = new LruMap(opts.maxTxs);
     this.lastSeqs = new LruMap(ACCOUNT_SEQS_PER_TX * opts.maxTxs);
     this.metrics = this.createMetrics(opts.registry);
   }
@@ -182,7 +188,7 @@ export class Mempool {
   }
 
   isBanned(key: string): boolean {
-    return this.bans.has(key);
+    return this.bans.has(key) || this.included.has(key);
   }
 
   add(tx: TxInfo): AddResult {
@@ -194,6 +200,7 @@ export class Mempool {
   private tryAdd(tx: TxInfo): AddResult {
     if (this.byKey.has(tx.key)) return DUPLICATE;
     if (this.bans.has(tx.key)) return BANNED;
+    if (this.included.has(tx.key)) return BAD_SEQUENCE; // its sequence number is spent
 
     const chain = this.accounts.get(tx.source);
     let replaced: Entry | undefined;
@@ -306,8 +313,10 @@ export class Mempool {
   externalized(hashes: Iterable<Uint8Array | string>): TxInfo[] {
     let included: Set<string> | undefined;
     let upTo: Map<string, bigint> | undefined;
+    const until = this.tick + this.banLedgers;
     for (const h of hashes) {
       const key = typeof h === 'string' ? h : toHex(h);
+      this.included.set(key, until);
       const e = this.byKey.get(key);
       if (e === undefined) continue;
       (included ??= new Set()).add(key);
@@ -354,6 +363,10 @@ export class Mempool {
     for (const [key, until] of this.bans.entries()) {
       if (until > this.tick) break;
       this.bans.delete(key);
+    }
+    for (const [key, until] of this.included.entries()) {
+      if (until > this.tick) break;
+      this.included.delete(key);
     }
 
     const expired: TxInfo[] = [];

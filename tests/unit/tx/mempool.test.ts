@@ -203,6 +203,17 @@ describe('tx/mempool', () => {
   });
 
   describe('ledgers', () => {
+    it('refuses a tx a ledger already included, even one it never held (a late flooded copy)', () => {
+      const { pool: p } = pool();
+      p.ledgerClosed(10);
+      const late = tx(A, 1, 100);
+      expect(p.externalized([late.key])).to.deep.equal([]);
+      expect(p.add(late)).to.deep.equal({ status: 'INVALID', reason: 'BAD_SEQUENCE' });
+      expect(p.isBanned(late.key)).to.equal(true);
+      for (let l = 11; l <= 10 + defaults.banLedgers; l++) p.ledgerClosed(l);
+      expect(p.isBanned(late.key)).to.equal(false);
+    });
+
     it('expires txs after pending_ledgers with their successors, bans them for ban_ledgers, then accepts again', () => {
       const { pool: p, removed } = pool();
       expect(p.ledgerClosed(100)).to.deep.equal([]);
