@@ -5,9 +5,11 @@
 // through the BanList (whose 'banned' listeners hang up on it) and the peer is disconnected.
 //
 // Weights are ours, chosen so that a peer that is merely slow or unlucky never reaches the threshold while a
-// hostile one does within a handful of frames (see docs/security.md):
-//  - protocol violations that no correct implementation commits weigh 25–50 (2–4 to a ban);
-//  - bad tx bodies weigh 10 (honest overlays check signatures before flooding, so 10 bad bodies is a ban);
+// hostile one does within a handful of frames (see docs/security.md). With the default threshold of 100, offences
+// in quick succession (decay is 1 % per second) ban as follows:
+//  - oversized frames and lying replies weigh 60: the 2nd is a ban;
+//  - malformed frames and unknown frame types weigh 30: the 4th is a ban;
+//  - bad tx bodies weigh 11: the 10th is a ban (honest overlays check signatures before flooding);
 //  - INV beyond the announcement cap weighs 0.1 per frame: an honest peer announcing its whole mempool on connect
 //    (100,000 txs = 100 frames) adds 10, a spammer at wire speed is banned within a second;
 //  - GETDATA beyond the per-peer rate weighs 2 per frame refused (an honest peer catching up may brush the limit).
@@ -23,19 +25,19 @@ import type { Logger } from '../util/log.ts';
 /** Ours: what each offence adds to a peer's score (threshold 100 by default). */
 export const OFFENCE_WEIGHTS = {
   /** A frame that does not decode: bad counts, truncation, trailing bytes, a request that is not a hash. */
-  malformed_frame: 25,
+  malformed_frame: 30,
   /** A frame announcing more than the protocol allows (framing is lost; the stream is closed). */
-  oversized_frame: 50,
+  oversized_frame: 60,
   /** A frame type the protocol does not have. */
-  unknown_frame: 25,
+  unknown_frame: 30,
   /** An INV frame with entries beyond the per-peer announcement cap (go-ethereum's 4096). */
   inv_over_cap: 0.1,
   /** A GETDATA frame refused because the peer asked beyond its rate. */
   getdata_flood: 2,
   /** A tx body from the peer with a bad signature, XDR that does not decode, or for another network. */
-  bad_tx: 10,
+  bad_tx: 11,
   /** A tx-set or quorum-set reply that does not decode or does not hash to what was asked. */
-  lying_reply: 50,
+  lying_reply: 60,
 } as const;
 
 export type OffenceKind = keyof typeof OFFENCE_WEIGHTS;

@@ -44,22 +44,22 @@ describe('peers/scoring', () => {
     it('adds the weight of each offence and halves the score every half-life', () => {
       const { s, advance } = scorer();
       expect(s.score('p')).to.equal(0);
-      expect(s.report('p', 'malformed_frame')).to.equal(25);
+      expect(s.report('p', 'malformed_frame')).to.equal(30);
       advance(MINUTE);
-      expect(s.score('p')).to.be.closeTo(12.5, 1e-9);
+      expect(s.score('p')).to.be.closeTo(15, 1e-9);
       advance(MINUTE);
-      expect(s.score('p')).to.be.closeTo(6.25, 1e-9);
-      expect(s.report('p', 'bad_tx')).to.be.closeTo(16.25, 1e-9);
-      expect(s.report('p', 'inv_over_cap', 'detail', 10)).to.be.closeTo(17.25, 1e-9);
+      expect(s.score('p')).to.be.closeTo(7.5, 1e-9);
+      expect(s.report('p', 'bad_tx')).to.be.closeTo(18.5, 1e-9);
+      expect(s.report('p', 'inv_over_cap', 'detail', 10)).to.be.closeTo(19.5, 1e-9);
     });
 
     it('bans the node key and disconnects the peer at the threshold, then starts it from zero', async () => {
       const { s, bans, disconnected, keys, registry } = scorer();
       for (let i = 0; i < 3; i++) s.report('p', 'malformed_frame', 'INV: truncated');
       expect(bans).to.have.length(0);
-      expect(s.report('p', 'malformed_frame', 'INV: truncated')).to.equal(100);
+      expect(s.report('p', 'malformed_frame', 'INV: truncated')).to.equal(120);
       expect(bans).to.deep.equal([
-        { key: keys.get('p'), durationMs: 10 * MINUTE, reason: 'misbehaviour score 100 ≥ 100; last: malformed_frame (INV: truncated)' },
+        { key: keys.get('p'), durationMs: 10 * MINUTE, reason: 'misbehaviour score 120 ≥ 100; last: malformed_frame (INV: truncated)' },
       ]);
       expect(disconnected).to.deep.equal(['p']);
       expect(s.score('p')).to.equal(0);
@@ -70,13 +70,13 @@ describe('peers/scoring', () => {
 
     it('lets a peer that offends slowly be: the score decays faster than it grows', () => {
       const { s, bans, advance } = scorer();
-      // One malformed frame every minute settles at 50 (25 + 25/2 + 25/4 + …), under the threshold of 100.
+      // One malformed frame every minute settles at 60 (30 + 30/2 + 30/4 + …), under the threshold of 100.
       for (let i = 0; i < 30; i++) {
         s.report('p', 'malformed_frame');
         advance(MINUTE);
       }
       expect(bans).to.have.length(0);
-      expect(s.score('p')).to.be.lessThan(50);
+      expect(s.score('p')).to.be.lessThan(60);
     });
 
     it('tolerates an honest peer announcing a full mempool beyond the cap, bans an INV spammer', () => {
@@ -89,13 +89,21 @@ describe('peers/scoring', () => {
       expect(bans).to.have.length(1);
     });
 
-    it('two lying replies or two oversized frames are a ban', () => {
-      const { s, bans } = scorer();
-      s.report('liar', 'lying_reply');
-      s.report('liar', 'lying_reply');
-      s.report('big', 'oversized_frame');
-      s.report('big', 'oversized_frame');
-      expect(bans).to.have.length(2);
+    it('bans at the 2nd lying reply or oversized frame, the 4th malformed frame, the 10th bad tx, half a second apart', () => {
+      const { s, bans, advance } = scorer();
+      const offencesToBan = (peer: string, kind: Parameters<typeof s.report>[1]) => {
+        for (let n = 1; n <= 100; n++) {
+          s.report(peer, kind);
+          if (bans.length > 0) return n;
+          advance(500);
+        }
+        return Infinity;
+      };
+      const got = (['lying_reply', 'oversized_frame', 'malformed_frame', 'unknown_frame', 'bad_tx'] as const).map((k, i) => {
+        bans.length = 0;
+        return offencesToBan(`p${i}`, k);
+      });
+      expect(got).to.deep.equal([2, 2, 4, 4, 10]);
     });
 
     it('disconnects a peer without a node key, without a ban', () => {
@@ -130,7 +138,7 @@ describe('peers/scoring', () => {
       s.report('d', 'bad_tx');
       expect(s.size).to.equal(3);
       expect(s.score('b')).to.equal(0);
-      expect(s.score('a')).to.equal(20);
+      expect(s.score('a')).to.equal(22);
       expect(await metric(registry, 'overlay_peer_scores')).to.equal(3);
       expect(await metric(registry, 'overlay_peer_scores_evicted')).to.equal(1);
     });

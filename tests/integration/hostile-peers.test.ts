@@ -1,0 +1,210 @@
+// Hostile peers against a real overlay process (default [scoring] config): raw libp2p peers (tests/helpers/raw-peer.ts)
+// send garbage, malformed and oversized flood frames, INV spam beyond the announcement cap, GETDATA beyond the
+// per-peer rate, and txs with bad signatures. Each time the overlay stays up, scores the peer, and past the
+// threshold bans its node key (the peer is dropped, its next connection refused), while a tx submitted at a second,
+// honest overlay still reaches the first.
+import { expect } from 'chai';
+import { randomBytes } from 'node:crypto';
+import { peerIdFromString } from '@libp2p/peer-id';
+import { TxStatus } from '#ipc-protocol';
+import { stellarKeyOf } from '../../overlay/src/identity/node-key.ts';
+import type { BanEntry } from '../../overlay/src/peers/types.ts';
+import { FloodFrame, MAX_FLOOD_FRAME, encodeHashes, encodeInv, encodeTxs } from '../../overlay/src/tx/flood/wire.ts';
+import { corrupt, garbage, makePayment, testKeypair } from '../fixtures/txs.ts';
+import { getJson, metric, startOverlay, type OverlayProcess } from '../helpers/overlay-process.ts';
+import { RawCore } from '../helpers/raw-core.ts';
+import { RawPeer } from '../helpers/raw-peer.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+/** A flood frame as bytes: `[type u32][len u32][payload]`, with the length given (a lie if it is not the payload's). */
+function frame(type: number, payload: Uint8Array, length = payload.length): Buffer {
+  const b = Buffer.alloc(8 + payload.length);
+  b.writeUInt32LE(type, 0);
+  b.writeUInt32LE(length, 4);
+  b.set(payload, 8);
+  return b;
+}
+
+const u32 = (n: number) => {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(n);
+  return b;
+};
+
+describe('hostile peers (real processes)', function () {
+  this.timeout(120_000);
+  let a: OverlayProcess; // the overlay under attack
+  let b: OverlayProcess; // an honest neighbour
+  let coreA: RawCore;
+  let coreB: RawCore;
+  const hostile: RawPeer[] = [];
+  let rid = 1n;
+  let honestTxs = 0;
+
+  before(async () => {
+    // Many test peers dial from 127.0.0.1: lift the per-IP rate so only bans refuse them.
+    const p2p = { inbound_per_ip_per_minute: 10_000 };
+    a = await startOverlay({ p2p });
+    b = await startOverlay({ p2p, knownPeers: [a.address] });
+    coreA = await RawCore.hello(a.socketPath);
+    coreB = await RawCore.hello(b.socketPath);
+    await waitFor('a flood link between the two overlays', async () => (await metric(a, /^overlay_flood_links /)) >= 1 && (await metric(b, /^overlay_flood_links /)) >= 1);
+  });
+
+  after(async () => {
+    coreA?.close();
+    coreB?.close();
+    await Promise.all(hostile.map((p) => p.stop().catch(() => {})));
+    await Promise.all([a?.stop(), b?.stop()]);
+  });
+
+  async function attacker(): Promise<RawPeer> {
+    const p = await RawPeer.start();
+    hostile.push(p);
+    await p.connect(a);
+    // The overlay opens its own flood link to every peer that connects; GETDATA is only served over one.
+    await waitFor('a flood link to the attacker', async () => (await metric(a, /^overlay_flood_links /)) >= 2);
+    return p;
+  }
+
+  /** A raw stream on the flood protocol, for bytes that are not frames. */
+  async function rawStream(p: RawPeer) {
+    const s = await p.node.dialProtocol(peerIdFromString(a.peerId), p.protocols.txFlood);
+    s.inactivityTimeout = 0;
+    return s;
+  }
+
+  const offences = (kind: string) => metric(a, new RegExp(`^overlay_peer_misbehaviour_total\\{kind="${kind}"\\}`));
+
+  async function bans(): Promise<BanEntry[]> {
+    return getJson<BanEntry[]>(`${a.adminUrl}/bans`);
+  }
+
+  /** The attacker is banned for `kind`, dropped, refused on its next connection; the overlay is up and healthy. */
+  async function expectBanned(p: RawPeer, kind: string): Promise<void> {
+    const key = stellarKeyOf(p.node.peerId)!;
+    const ban = await waitFor(`a ban of the ${kind} attacker`, async () => (await bans()).find((x) => x.key === key));
+    expect(ban.reason).to.include(`last: ${kind}`);
+    expect(ban.until).to.be.greaterThan(Date.now());
+    await waitFor('the attacker dropped', () => p.node.getConnections(peerIdFromString(a.peerId)).length === 0);
+    const refused = await metric(a, /^overlay_gater_refusals_total\{reason="banned"\}/);
+    let err: unknown = null;
+    await p.connect(a).catch((e: unknown) => (err = e));
+    expect(err, 'the banned peer connected again').to.not.equal(null);
+    await waitFor('the refusal counted as a ban', async () => (await metric(a, /^overlay_gater_refusals_total\{reason="banned"\}/)) > refused);
+    expect(a.proc.exitCode).to.equal(null);
+    expect((await fetch(`${a.adminUrl}/healthz`)).ok).to.equal(true);
+    expect(await metric(a, /^overlay_peer_score_bans_total /)).to.be.greaterThan(0);
+  }
+
+  /** A tx submitted at the honest overlay reaches the one under attack. */
+  async function honestTrafficFlows(): Promise<void> {
+    const tx = makePayment({ source: testKeypair(50_000 + honestTxs++), seq: 1n });
+    const requestId = rid++;
+    coreB.send({ type: 'SUBMIT_TX_CHECKED', requestId, tx });
+    expect((await coreB.next('TX_VERDICT', (m) => m.requestId === requestId)).verdict.status).to.equal(TxStatus.ACCEPTED);
+    await waitFor('the honest tx at the attacked overlay', async () => {
+      const q = rid++;
+      coreA.send({ type: 'GET_TOP_TXS_REQ', requestId: q, count: 100_000 });
+      const r = await coreA.next('TOP_TXS_REPLY', (m) => m.requestId === q);
+      return r.txs.some((t) => Buffer.from(tx).equals(t));
+    });
+  }
+
+  it('garbage bytes: each stream is cut and scored (oversized or malformed); the second one bans', async () => {
+    const p = await attacker();
+    const before = (await offences('oversized_frame')) + (await offences('malformed_frame'));
+    const first = await rawStream(p);
+    first.send(garbage(4096, 1)); // its "length" field reads 2,988,101,841: above the 2 MiB frame limit
+    await waitFor('the garbage scored', async () => (await offences('oversized_frame')) + (await offences('malformed_frame')) > before);
+    expect(p.node.getConnections(peerIdFromString(a.peerId)).length, 'one offence is no ban').to.be.greaterThan(0);
+    const second = await rawStream(p);
+    second.send(Buffer.concat([u32(3), u32(0xfffffff0), randomBytes(64)]));
+    await expectBanned(p, 'oversized_frame');
+    await honestTrafficFlows();
+  });
+
+  it('malformed INV, GETDATA, TXS and an unknown frame type: one offence per stream, banned at the fourth', async () => {
+    const p = await attacker();
+    const hash = randomBytes(32);
+    const bad = [
+      frame(FloodFrame.INV, Buffer.concat([u32(2), hash, Buffer.alloc(8)])), // count 2, one entry
+      frame(FloodFrame.GETDATA, Buffer.concat([u32(1), hash.subarray(0, 31)])), // a 31-byte hash
+      frame(FloodFrame.TXS, Buffer.concat([u32(1), u32(100), Buffer.alloc(10)])), // a body cut short
+      frame(9, Buffer.alloc(4)), // no such frame type
+    ];
+    for (const [i, bytes] of bad.entries()) {
+      const before = (await offences('malformed_frame')) + (await offences('unknown_frame'));
+      const s = await rawStream(p);
+      s.send(bytes);
+      if (i < bad.length - 1) {
+        await waitFor(`offence ${i + 1} scored`, async () => (await offences('malformed_frame')) + (await offences('unknown_frame')) > before);
+      }
+    }
+    await expectBanned(p, 'unknown_frame');
+    await honestTrafficFlows();
+  });
+
+  it('oversized frames: refused from the header alone, two are a ban', async () => {
+    const p = await attacker();
+    for (let i = 0; i < 2; i++) {
+      const before = await offences('oversized_frame');
+      const s = await rawStream(p);
+      s.send(frame(FloodFrame.TXS, new Uint8Array(0), MAX_FLOOD_FRAME + 1));
+      await waitFor(`oversized frame ${i + 1} scored`, async () => (await offences('oversized_frame')) > before);
+    }
+    await expectBanned(p, 'oversized_frame');
+    await honestTrafficFlows();
+  });
+
+  it('INV spam beyond the 4096-announcement cap: capped, counted, and banned when it goes on', async () => {
+    const p = await attacker();
+    const capped = () => metric(a, /^overlay_flood_announcements_total\{outcome="capped"\}/);
+    const cappedBefore = await capped();
+    // 4096 announcements fill the cap (never answered); every INV after that is capped entirely.
+    for (let i = 0; i < 4096 / 512; i++) {
+      p.send(FloodFrame.INV, encodeInv(Array.from({ length: 512 }, () => ({ hash: randomBytes(32), feePerOp: 100n }))));
+    }
+    await waitFor('the cap reached', async () => (await metric(a, /^overlay_flood_wanted /)) >= 4096);
+    expect(await capped()).to.equal(cappedBefore);
+    // A few over the cap: counted, scored, no ban yet.
+    for (let i = 0; i < 10; i++) p.send(FloodFrame.INV, encodeInv([{ hash: randomBytes(32), feePerOp: 100n }]));
+    await waitFor('capped announcements counted', async () => (await capped()) >= cappedBefore + 10);
+    expect(await offences('inv_over_cap')).to.be.at.least(10);
+    expect((await bans()).some((x) => x.key === stellarKeyOf(p.node.peerId))).to.equal(false);
+    // Keeping it up (0.1 per frame, threshold 100) is a ban.
+    for (let i = 0; i < 1100; i++) p.send(FloodFrame.INV, encodeInv([{ hash: randomBytes(32), feePerOp: 100n }]));
+    await expectBanned(p, 'inv_over_cap');
+    await honestTrafficFlows();
+  });
+
+  it('GETDATA flood: served up to the per-peer burst, then refused and scored until banned', async () => {
+    const p = await attacker();
+    const limited = () => metric(a, /^overlay_flood_getdata_served_total\{outcome="rate_limited"\}/);
+    // 20,000 hashes of burst, then 10,000/s: 100 frames of 1000 at once is far beyond.
+    for (let i = 0; i < 100; i++) p.send(FloodFrame.GETDATA, encodeHashes(Array.from({ length: 1000 }, () => randomBytes(32))));
+    await waitFor('GETDATA refused', async () => (await limited()) > 0);
+    expect(await metric(a, /^overlay_flood_getdata_served_total\{outcome="notfound"\}/)).to.be.at.least(20_000);
+    await expectBanned(p, 'getdata_flood');
+    await honestTrafficFlows();
+  });
+
+  it('txs with bad signatures: rejected, never flooded, ten are a ban', async () => {
+    const p = await attacker();
+    const txs = Array.from({ length: 10 }, (_, i) => corrupt(makePayment({ source: testKeypair(60_000 + i), seq: 1n }), 'signature'));
+    p.send(FloodFrame.TXS, encodeTxs(txs.slice(0, 5)));
+    await waitFor('five bad txs scored', async () => (await offences('bad_tx')) >= 5);
+    p.send(FloodFrame.TXS, encodeTxs(txs.slice(5)));
+    await expectBanned(p, 'bad_tx');
+    expect(await metric(a, /^overlay_tx_intake_total\{origin="peer",status="INVALID",reason="BAD_SIGNATURE"\}/)).to.be.at.least(10);
+    // None reached the honest overlay.
+    expect(await metric(b, /^overlay_tx_intake_total\{origin="peer",status="INVALID"/)).to.equal(0);
+    await honestTrafficFlows();
+  });
+
+  it('the honest overlay was never scored', async () => {
+    expect((await bans()).some((x) => x.key === b.nodeKey)).to.equal(false);
+    expect(await metric(b, /^overlay_peer_misbehaviour_total/)).to.equal(0);
+    expect(a.logged(/"msg":"uncaught exception"/)).to.equal(false);
+  });
+});
