@@ -14,23 +14,40 @@ const TWO_32 = 0x1_0000_0000;
 const SAFE_HI = 0x20_0000;
 
 export class ByteReader {
-  readonly bytes: Uint8Array;
+  private buf: Uint8Array;
   private pos = 0;
-  /** Frame type, for the errors this reader raises. */
-  readonly frameType: number;
+  private type: number;
 
   constructor(bytes: Uint8Array, frameType = 0) {
-    this.bytes = bytes;
-    this.frameType = frameType;
+    this.buf = bytes;
+    this.type = frameType;
+  }
+
+  /** The payload being read. */
+  get bytes(): Uint8Array {
+    return this.buf;
+  }
+
+  /** Frame type, for the errors this reader raises. */
+  get frameType(): number {
+    return this.type;
+  }
+
+  /** Starts over on another payload: decodeMessage keeps one reader instead of allocating one per frame. */
+  reset(bytes: Uint8Array, frameType = 0): this {
+    this.buf = bytes;
+    this.pos = 0;
+    this.type = frameType;
+    return this;
   }
 
   get remaining(): number {
-    return this.bytes.length - this.pos;
+    return this.buf.length - this.pos;
   }
 
   private need(n: number, what: string): number {
     const at = this.pos;
-    if (this.bytes.length - at < n) this.truncated(n, what);
+    if (this.buf.length - at < n) this.truncated(n, what);
     this.pos = at + n;
     return at;
   }
@@ -39,28 +56,28 @@ export class ByteReader {
     throw new ProtocolError(
       'MALFORMED_PAYLOAD',
       `truncated payload: ${what} needs ${n} bytes at offset ${this.pos}, ${this.remaining} left`,
-      this.frameType,
+      this.type,
     );
   }
 
   u8(what = 'u8'): number {
-    return this.bytes[this.need(1, what)]!;
+    return this.buf[this.need(1, what)]!;
   }
 
   u16(what = 'u16'): number {
-    const b = this.bytes;
+    const b = this.buf;
     const at = this.need(2, what);
     return b[at]! | (b[at + 1]! << 8);
   }
 
   u32(what = 'u32'): number {
-    const b = this.bytes;
+    const b = this.buf;
     const at = this.need(4, what);
     return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16)) + b[at + 3]! * 0x100_0000;
   }
 
   u64(what = 'u64'): bigint {
-    const b = this.bytes;
+    const b = this.buf;
     const at = this.need(8, what);
     const lo = (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16)) + b[at + 3]! * 0x100_0000;
     const hi = (b[at + 4]! | (b[at + 5]! << 8) | (b[at + 6]! << 16)) + b[at + 7]! * 0x100_0000;
@@ -70,7 +87,7 @@ export class ByteReader {
   }
 
   i64(what = 'i64'): bigint {
-    const b = this.bytes;
+    const b = this.buf;
     const at = this.need(8, what);
     const lo = (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16)) + b[at + 3]! * 0x100_0000;
     const hi = b[at + 4]! | (b[at + 5]! << 8) | (b[at + 6]! << 16) | (b[at + 7]! << 24); // signed high word
@@ -80,7 +97,7 @@ export class ByteReader {
 
   bytesView(n: number, what = 'bytes'): Uint8Array {
     const at = this.need(n, what);
-    return this.bytes.subarray(at, at + n);
+    return this.buf.subarray(at, at + n);
   }
 
   rest(): Uint8Array {
@@ -92,7 +109,7 @@ export class ByteReader {
     try {
       return textDecoder.decode(raw);
     } catch (cause) {
-      throw new ProtocolError('MALFORMED_PAYLOAD', `${what} is not valid UTF-8`, this.frameType, { cause });
+      throw new ProtocolError('MALFORMED_PAYLOAD', `${what} is not valid UTF-8`, this.type, { cause });
     }
   }
 
@@ -102,7 +119,7 @@ export class ByteReader {
       throw new ProtocolError(
         'MALFORMED_PAYLOAD',
         `${this.remaining} trailing bytes after the payload`,
-        this.frameType,
+        this.type,
       );
     }
   }
