@@ -30,6 +30,13 @@ const DROPPABLE: ReadonlySet<string> = new Set(['PEER_CONNECTED', 'PEER_DISCONNE
 
 /** Ours: a core this far behind (bytes queued) is considered stuck and disconnected; it resyncs on reconnect. */
 const HARD_BACKLOG_FACTOR = 4;
+/**
+ * Ours: until core's first frame decides the dialect, messages towards it are held (an extension core must see
+ * HELLO_ACK first). A core silent this long after connecting is taken to speak V2 (V2 cores need not speak first).
+ */
+export const PENDING_DIALECT_MS = 2000;
+/** Ours: messages held while the dialect is pending; beyond, the oldest are dropped (counted). */
+const MAX_HELD = 1024;
 
 export interface SessionOptions {
   socket: Socket;
@@ -56,6 +63,8 @@ export class CoreSession {
   // Per-type counters resolved once, not per frame.
   private readonly inCounters = new Map<number, { inc(): void }>();
   private readonly outCounters = new Map<string, { inc(): void }>();
+  private held: ToCoreMessage[] = [];
+  private pendingTimer: NodeJS.Timeout | null;
 
   constructor(opts: SessionOptions) {
     this.opts = opts;
@@ -65,6 +74,22 @@ export class CoreSession {
     this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
     this.socket.on('error', (err) => opts.log.debug('core socket error', { err }));
     this.socket.on('close', () => this.finish());
+    this.pendingTimer = setTimeout(() => {
+      if (this.dialect !== 'pending') return;
+      this.opts.log.info('core silent since connecting: V2 dialect assumed');
+      this.decide('v2');
+    }, PENDING_DIALECT_MS);
+    this.pendingTimer.unref();
+  }
+
+  /** The dialect is known: send what was held for it (filtered by what it negotiated). */
+  private decide(dialect: Exclude<Dialect, 'pending'>): void {
+    this.dialect = dialect;
+    if (this.pendingTimer) clearTimeout(this.pendingTimer);
+    this.pendingTimer = null;
+    const held = this.held;
+    this.held = [];
+    for (const m of held) this.send(m);
   }
 
   get isOpen(): boolean {
@@ -82,6 +107,11 @@ export class CoreSession {
   send(msg: ToCoreMessage): boolean {
     if (this.closed) return false;
     const entry = entryByName(msg.type);
+    if (this.dialect === 'pending' && !entry.base) {
+      if (this.held.length >= MAX_HELD) this.opts.metrics.drops.labels(this.held.shift()!.type, 'dialect_pending').inc();
+      this.held.push(msg);
+      return true;
+    }
     if (entry.feature !== null || entry.base) {
       const allowed = entry.base ? this.dialect === 'extended' : this.has(entry.feature!);
       if (!allowed) {
@@ -181,8 +211,8 @@ export class CoreSession {
       this.countIn(type, msg.type);
       if (this.dialect === 'pending') {
         if (msg.type === 'HELLO') return this.onHello(msg.hello);
-        this.dialect = 'v2';
         this.opts.log.info('core speaks the V2 dialect (no HELLO)');
+        this.decide('v2');
       } else if (msg.type === 'HELLO') {
         throw new ProtocolError('PROTOCOL_STATE', 'HELLO must be the first frame of a connection', type);
       }
@@ -213,6 +243,7 @@ export class CoreSession {
         hello: { ...this.opts.localHello, features: [...n.features], ...this.opts.ackExtras },
       });
       this.countOut('HELLO_ACK');
+      this.decide('extended');
       this.opts.log.info('core negotiated extensions', { software: hello.software, features: [...n.features] });
     } catch (err) {
       const pe = err instanceof ProtocolError ? err : new ProtocolError('INTERNAL', String(err));
