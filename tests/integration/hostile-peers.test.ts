@@ -2,14 +2,17 @@
 // send garbage, malformed and oversized flood frames, INV spam beyond the announcement cap, GETDATA beyond the
 // per-peer rate, and txs with bad signatures. Each time the overlay stays up, scores the peer, and past the
 // threshold bans its node key (the peer is dropped, its next connection refused), while a tx submitted at a second,
-// honest overlay still reaches the first.
+// honest overlay still reaches the first. Peers that lie in tx-set and quorum-set replies are banned the same way.
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { TxStatus } from '#ipc-protocol';
 import { stellarKeyOf } from '../../overlay/src/identity/node-key.ts';
+import { FramedStream } from '../../overlay/src/p2p/framed-stream.ts';
+import { QsetWire } from '../../overlay/src/qset/quorum-sets.ts';
 import type { BanEntry } from '../../overlay/src/peers/types.ts';
 import { FloodFrame, MAX_FLOOD_FRAME, encodeHashes, encodeInv, encodeTxs } from '../../overlay/src/tx/flood/wire.ts';
+import { TxSetWire } from '../../overlay/src/txset/tx-sets.ts';
 import { corrupt, garbage, makePayment, testKeypair } from '../fixtures/txs.ts';
 import { getJson, metric, startOverlay, type OverlayProcess } from '../helpers/overlay-process.ts';
 import { RawCore } from '../helpers/raw-core.ts';
@@ -199,6 +202,34 @@ describe('hostile peers (real processes)', function () {
     expect(await metric(a, /^overlay_tx_intake_total\{origin="peer",status="INVALID",reason="BAD_SIGNATURE"\}/)).to.be.at.least(10);
     // None reached the honest overlay.
     expect(await metric(b, /^overlay_tx_intake_total\{origin="peer",status="INVALID"/)).to.equal(0);
+    await honestTrafficFlows();
+  });
+
+  it('lying quorum-set and tx-set replies: each lie scored, the second one bans', async () => {
+    // Liars answer every request with bytes that are not the set asked for.
+    const liar = async (protocol: 'quorumSet' | 'txSet', answerType: number) => {
+      const p = await attacker();
+      await p.node.handle(p.protocols[protocol], (stream) => {
+        const framed: FramedStream = new FramedStream(stream, 64, {
+          onFrame: () => {
+            framed.send(answerType, randomBytes(200));
+            void framed.close();
+          },
+        });
+      });
+      return p;
+    };
+    const qsetLiar = await liar('quorumSet', QsetWire.QUORUM_SET);
+    for (let i = 0; i < 2; i++) {
+      const requestId = rid++;
+      coreA.send({ type: 'FETCH_QUORUM_SET', requestId, hash: randomBytes(32) });
+      await coreA.next('ERROR', (m) => m.requestId === requestId); // nobody has it (the honest peer says so)
+    }
+    await expectBanned(qsetLiar, 'lying_reply');
+    const txSetLiar = await liar('txSet', TxSetWire.TX_SET);
+    // One fetch asks every peer again each round (1.5 s apart) until its deadline: the liar lies twice.
+    coreA.send({ type: 'FETCH_TX_SET', requestId: rid++, hash: randomBytes(32) });
+    await expectBanned(txSetLiar, 'lying_reply');
     await honestTrafficFlows();
   });
 
