@@ -8,6 +8,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import type { OverlayNode } from '../p2p/node.ts';
 import { ProtocolError } from '#ipc-protocol';
 import { FramedStream } from '../p2p/framed-stream.ts';
+import { PeerHints } from '../p2p/peer-hints.ts';
 import { request } from '../p2p/request.ts';
 import { LruMap } from '../util/bounded.ts';
 import { OverlayError } from '../util/errors.ts';
@@ -20,9 +21,6 @@ export const QsetWire = { REQUEST: 1, QUORUM_SET: 2, DONT_HAVE: 3 } as const;
 const MAX_QSET_BYTES = 64 * 1024;
 /** stellar-core tx-set/qset fetch: 1.5 s per peer before asking the next. */
 const PER_PEER_TIMEOUT_MS = 1500;
-/** Ours: remember up to 8 peers that named each hash, for 10k hashes. */
-const HINT_PEERS = 8;
-const HINT_ENTRIES = 10_000;
 const STORE_MAX_BYTES = 16 * 1024 * 1024;
 
 export interface QuorumSetOptions {
@@ -39,7 +37,7 @@ export interface QuorumSetOptions {
 export class QuorumSets {
   private readonly opts: QuorumSetOptions;
   private readonly store: LruMap<string, Uint8Array>;
-  private readonly hints = new LruMap<string, string[]>(HINT_ENTRIES);
+  private readonly hints = new PeerHints();
   private readonly inflight = new Map<string, Promise<Uint8Array>>();
   private readonly metrics;
 
@@ -93,14 +91,7 @@ export class QuorumSets {
 
   /** A peer's SCP envelope named `hash`: that peer is the first one to ask. */
   hint(hash: Uint8Array, peer: PeerId): void {
-    const k = toHex(hash);
-    const list = this.hints.get(k) ?? [];
-    const id = peer.toString();
-    if (!list.includes(id)) {
-      list.push(id);
-      if (list.length > HINT_PEERS) list.shift();
-      this.hints.set(k, list);
-    }
+    this.hints.add(hash, peer);
   }
 
   /** The quorum set from the store, else from peers within the fetch deadline. */
@@ -122,7 +113,7 @@ export class QuorumSets {
   private async fetchFromPeers(hash: Uint8Array): Promise<Uint8Array> {
     const { node } = this.opts;
     const deadline = AbortSignal.timeout(this.opts.fetchTimeoutMs);
-    const hinted = new Set(this.hints.peek(toHex(hash)) ?? []);
+    const hinted = new Set(this.hints.peersFor(hash));
     const connected = node.getPeers();
     const order = [
       ...connected.filter((p) => hinted.has(p.toString())),

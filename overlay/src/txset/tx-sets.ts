@@ -7,8 +7,8 @@ import { Counter, type Registry } from 'prom-client';
 import type { OverlayNode } from '../p2p/node.ts';
 import { ProtocolError } from '#ipc-protocol';
 import { FramedStream } from '../p2p/framed-stream.ts';
+import { PeerHints } from '../p2p/peer-hints.ts';
 import { request } from '../p2p/request.ts';
-import { LruMap } from '../util/bounded.ts';
 import { toHex } from '../util/bytes.ts';
 import { OverlayError } from '../util/errors.ts';
 import type { Logger } from '../util/log.ts';
@@ -27,9 +27,6 @@ const MAX_REQUEST_BYTES = 64;
 const HASH_BYTES = 32;
 /** Ours: concurrent requests a peer may have open with us (a few slots in flight at once, plus catch-up). */
 const MAX_INBOUND_STREAMS = 16;
-/** Ours, as for quorum sets: remember up to 8 peers that named each hash, for 10k hashes. */
-const HINT_PEERS = 8;
-const HINT_ENTRIES = 10_000;
 /** stellar-core Tracker: after asking every peer, wait 1.5 s × rounds so far (at most 10) before asking again. */
 const MAX_ROUND_BACKOFF = 10;
 
@@ -61,7 +58,7 @@ type ReplyOutcome = 'tx_set' | 'dont_have' | 'invalid' | 'error';
 
 export class TxSets {
   private readonly opts: TxSetsOptions;
-  private readonly hints = new LruMap<string, string[]>(HINT_ENTRIES);
+  private readonly hints = new PeerHints();
   /** Bounded by the callers: core asks for the sets of a few slots at a time; each attempt ends by its deadline. */
   private readonly inflight = new Map<string, Attempt>();
   /** Aborted by stop(): ends every attempt. */
@@ -137,14 +134,7 @@ export class TxSets {
 
   /** A peer's SCP envelope named `hash`: that peer is among the first to ask. */
   hint(hash: Uint8Array, peer: PeerId): void {
-    const k = toHex(hash);
-    const list = this.hints.get(k) ?? [];
-    const id = peer.toString();
-    if (!list.includes(id)) {
-      list.push(id);
-      if (list.length > HINT_PEERS) list.shift();
-      this.hints.set(k, list);
-    }
+    this.hints.add(hash, peer);
   }
 
   /**
@@ -204,7 +194,7 @@ export class TxSets {
     const k = toHex(hash);
     let asked = 0;
     for (let round = 1; !signal.aborted; round++) {
-      const hinted = this.hints.peek(k) ?? [];
+      const hinted = this.hints.peersFor(k);
       const connected = node.getPeers();
       const byId = new Map(connected.map((p) => [p.toString(), p]));
       const order = [
