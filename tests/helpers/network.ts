@@ -27,16 +27,8 @@ export interface CoreProcess {
   stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export interface LedgerInfo {
-  seq: number;
-  hash: string;
-  closeTime: number;
-  txCount: number;
-  applied: number;
-  skipped: number;
-  closedTps: number | null;
-  round: number;
-}
+export type { LedgerInfo } from '../../core-bridge/src/reference-core/reference-core.ts';
+import type { LedgerInfo } from '../../core-bridge/src/reference-core/reference-core.ts';
 
 export interface NetworkOptions {
   /** Default 4. */
