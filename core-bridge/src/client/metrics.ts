@@ -1,5 +1,6 @@
 // OverlayClient metrics, on the registry the client is given (one client per registry: names are fixed). Sizes of
 // the client's bounded structures are read when scraped, so nothing has to remember to update them.
+import { readGauge } from '../util/read-gauge.ts';
 import { Counter, Gauge, type Registry } from 'prom-client';
 
 export const CLIENT_METRIC_PREFIX = 'core_bridge_client_';
@@ -19,15 +20,7 @@ export interface ClientSizes {
 
 export function createClientMetrics(registry: Registry, sizes: ClientSizes) {
   const p = CLIENT_METRIC_PREFIX;
-  const gauge = (name: string, help: string, read: () => number) =>
-    new Gauge({
-      name: p + name,
-      help,
-      registers: [registry],
-      collect() {
-        this.set(read());
-      },
-    });
+  const gauge = (name: string, help: string, read: () => number) => readGauge(registry, p + name, help, read);
   return {
     requests: new Counter({
       name: p + 'requests_total',

@@ -1,5 +1,6 @@
 // The reference core's metrics, on the registry it is given (the OverlayClient's go on the same one under their own
 // prefix). Sizes of bounded structures are read at scrape time.
+import { readGauge } from '../util/read-gauge.ts';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { SKIP_REASONS } from './ledger.ts';
 
@@ -21,15 +22,7 @@ export interface CoreSizes {
 
 export function createCoreMetrics(registry: Registry, sizes: CoreSizes) {
   const p = CORE_METRIC_PREFIX;
-  const gauge = (name: string, help: string, read: () => number) =>
-    new Gauge({
-      name: p + name,
-      help,
-      registers: [registry],
-      collect() {
-        this.set(read());
-      },
-    });
+  const gauge = (name: string, help: string, read: () => number) => readGauge(registry, p + name, help, read);
   gauge('ledger_seq', 'Sequence number of the last closed ledger', sizes.ledgerSeq);
   gauge('consensus_round', 'Round of the current slot', sizes.round);
   gauge('consensus_tallied_slots', 'Slots with votes being counted (current and buffered later ones)', sizes.talliedSlots);
