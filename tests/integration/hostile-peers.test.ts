@@ -5,7 +5,13 @@
 // honest overlay still reaches the first. Peers that lie in tx-set and quorum-set replies are banned the same way.
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
+import { noise } from '@chainsafe/libp2p-noise';
+import { yamux } from '@chainsafe/libp2p-yamux';
+import { generateKeyPair } from '@libp2p/crypto/keys';
 import { peerIdFromString } from '@libp2p/peer-id';
+import { tcp } from '@libp2p/tcp';
+import { multiaddr } from '@multiformats/multiaddr';
+import { createLibp2p } from 'libp2p';
 import { TxStatus } from '#ipc-protocol';
 import { stellarKeyOf } from '../../overlay/src/identity/node-key.ts';
 import { FramedStream } from '../../overlay/src/p2p/framed-stream.ts';
@@ -231,6 +237,24 @@ describe('hostile peers (real processes)', function () {
     coreA.send({ type: 'FETCH_TX_SET', requestId: rid++, hash: randomBytes(32) });
     await expectBanned(txSetLiar, 'lying_reply');
     await honestTrafficFlows();
+  });
+
+  it('a peer whose identity is not a Stellar (ed25519) node key is refused at the handshake', async () => {
+    const stranger = await createLibp2p({
+      privateKey: await generateKeyPair('secp256k1'),
+      transports: [tcp()],
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux()],
+    });
+    try {
+      const refused = () => metric(a, /^overlay_gater_refusals_total\{reason="not_stellar_key"\}/);
+      const before = await refused();
+      await stranger.dial(multiaddr(`/ip4/127.0.0.1/tcp/${a.peerPort}/p2p/${a.peerId}`)).catch(() => null);
+      await waitFor('the refusal counted', async () => (await refused()) > before);
+      await waitFor('no connection left', () => stranger.getConnections().every((c) => c.status !== 'open'));
+    } finally {
+      await stranger.stop();
+    }
   });
 
   it('the honest overlay was never scored', async () => {
