@@ -661,6 +661,9 @@ class Fuzzer {
     if (mode === 'bad-hello') return this.badHello();
     const model = new StreamModel(this.maxPayload);
     let features: ReadonlySet<FeatureName> = new Set();
+    // Drawn before connecting, so a retried connection sends the same bytes (the run stays reproducible).
+    const junk = mode === 'undecided' ? this.undecidedJunk() : [];
+    const offer = this.rng.chance(0.7) ? [...ALL_FEATURES] : ALL_FEATURES.filter(() => this.rng.chance(0.5));
     const conn = await this.connect(async (c) => {
       if (mode === 'v2') {
         await c.write(encodeFrame({ type: 'REQUEST_OVERLAY_METRICS' }));
@@ -671,20 +674,7 @@ class Fuzzer {
         return 'ok';
       }
       // Undecided first: frames that do not decode are dropped and counted, and the session stays undecided.
-      let dropped = 0;
-      if (mode === 'undecided') {
-        const junk: Buffer[] = [];
-        for (let n = 1 + this.rng.int(20); junk.length < n; ) {
-          const f = this.gen.unit();
-          if (f.length < HEADER_SIZE || f.readUInt32LE(4) !== f.length - HEADER_SIZE || f.length - HEADER_SIZE > this.maxPayload) continue;
-          // Only frames that fail to decode: any other frame (HELLO included) would decide the dialect.
-          if (decodes({ type: f.readUInt32LE(0), payload: payloadOf(f) })) continue;
-          junk.push(f);
-        }
-        dropped = junk.length;
-        await c.write(Buffer.concat(junk));
-      }
-      const offer = this.rng.chance(0.7) ? [...ALL_FEATURES] : ALL_FEATURES.filter(() => this.rng.chance(0.5));
+      if (junk.length > 0) await c.write(Buffer.concat(junk));
       await c.write(encodeFrame({ type: 'HELLO', hello: { ...this.localHello, features: offer } }));
       await c.until(() => Fuzzer.busy(c) || c.replies.some((r) => r.name === 'HELLO_ACK' || r.name === 'ERROR'));
       if (Fuzzer.busy(c)) return 'busy';
@@ -695,13 +685,25 @@ class Fuzzer {
       }
       if (before > 0) this.failures.add('frames before HELLO_ACK in an undecided session', c.replies.slice(0, before).map((r) => r.name).join(','));
       features = negotiate(this.localHello, { ...this.localHello, features: offer }).features;
-      this.expectedCounted += dropped;
-      this.bump('undecided-drop', dropped);
-      this.framesSent += dropped;
+      this.expectedCounted += junk.length;
+      this.bump('undecided-drop', junk.length);
+      this.framesSent += junk.length;
       c.replies.length = 0;
       return 'ok';
     });
     await this.fuzzSession(conn, model, { extended: mode !== 'v2', features }, budget);
+  }
+
+  /** 1–20 whole frames that do not decode: any other frame (HELLO included) would decide the dialect. */
+  private undecidedJunk(): Buffer[] {
+    const junk: Buffer[] = [];
+    for (let n = 1 + this.rng.int(20); junk.length < n; ) {
+      const f = this.gen.unit();
+      if (f.length < HEADER_SIZE || f.readUInt32LE(4) !== f.length - HEADER_SIZE || f.length - HEADER_SIZE > this.maxPayload) continue;
+      if (decodes({ type: f.readUInt32LE(0), payload: payloadOf(f) })) continue;
+      junk.push(f);
+    }
+    return junk;
   }
 
   /** A HELLO with the wrong version or network: ERROR with that code, then the overlay closes. */
