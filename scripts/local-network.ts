@@ -2,19 +2,14 @@
 // reference core (core-bridge/bin/reference-core.ts), started and restarted by the supervisor; a load generator sends
 // signed payments through the cores. One line of live stats a second; Ctrl-C (or --duration) stops everything in
 // order (cores, then overlays) and prints a summary, including whether every validator closed identical ledgers.
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Keypair } from '@stellar/stellar-base';
 import { z } from 'zod';
 import { LoadGenerator } from '../core-bridge/src/loadgen/load-generator.ts';
 import { createLogger } from '../overlay/src/util/log.ts';
-import { freePeerPort } from './lib/ports.ts';
-import { Supervisor, overlayProcess } from './supervisor.ts';
-
-const CORE_BIN = new URL('../core-bridge/bin/reference-core.ts', import.meta.url).pathname;
-const PASSPHRASE = 'Test SDF Network ; September 2015';
+import { PASSPHRASE, coreStats, validatorNet } from './lib/validator-net.ts';
 const USAGE = `usage: npm start -- [--validators 4] [--tps 200] [--ledger-ms 1000] [--duration <s, 0 = until Ctrl-C>] [--accounts 10000] [--dir DIR]`;
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -56,54 +51,10 @@ try {
 const n = flags.validators;
 const root = flags.dir ?? mkdtempSync(join(tmpdir(), 'overlay-net-'));
 const log = createLogger('local-network', 'warn');
-const seeds = Array.from({ length: n }, () => Keypair.random().secret());
-const keys = seeds.map((s) => Keypair.fromSecret(s).publicKey());
-const ports: number[] = [];
-for (let i = 0; i < n; i++) ports.push(await freePeerPort());
-
-const validators = seeds.map((seed, i) => {
-  const dir = join(root, `v${i}`);
-  mkdirSync(dir, { recursive: true });
-  const socket = join(dir, 'ipc', 'overlay.sock');
-  const known = ports.filter((_, j) => j !== i).map((p) => JSON.stringify(`127.0.0.1:${p}`));
-  const config = join(dir, 'overlay.toml');
-  writeFileSync(
-    config,
-    [
-      `data_dir = ${JSON.stringify(join(dir, 'overlay-data'))}`,
-      `node_seed = "${seed}"`,
-      `network_passphrase = ${JSON.stringify(PASSPHRASE)}`,
-      `log_level = "info"`,
-      `[ipc]`,
-      `socket = ${JSON.stringify(socket)}`,
-      `[p2p]`,
-      `peer_port = ${ports[i]}`,
-      `known_peers = [${known.join(', ')}]`,
-      `dht = false`,
-    ].join('\n') + '\n',
-  );
-  return {
-    name: `v${i}`,
-    overlay: overlayProcess(['--config', config]),
-    core: {
-      command: [
-        process.execPath, CORE_BIN,
-        '--socket', socket,
-        '--seed', seed,
-        '--validators', keys.join(','),
-        '--ledger-ms', String(flags.ledgerMs),
-        '--accounts', String(flags.accounts),
-        '--data-dir', join(dir, 'core-data'),
-        '--network', PASSPHRASE,
-        '--http-port', '0',
-      ] as [string, ...string[]],
-      readiness: { kind: 'log-line' as const, pattern: '"msg":"ready"' },
-    },
-  };
-});
+const net = await validatorNet({ root, validators: n, ledgerMs: flags.ledgerMs, accounts: flags.accounts, log });
+const supervisor = net.supervisor;
 
 console.log(`starting ${n} validators (overlay + reference core each; logs in ${join(root, 'logs')})…`);
-const supervisor = new Supervisor({ logDir: join(root, 'logs'), validators, log });
 supervisor.on('restart', (e) => console.log(`restart: ${JSON.stringify(e)}`));
 
 let stopping: Promise<void> | null = null;
@@ -111,30 +62,7 @@ let loadgen: LoadGenerator | null = null;
 const coreUrls: string[] = [];
 const started = Date.now();
 
-/** Per second, from every core's /stats. */
-interface CoreStats {
-  ledger: { seq: number; hash: string; closedTps: number | null; totals: { applied: number; skipped: number; ledgers: number } };
-  submissions: { p50: number | null; p99: number | null; samples: number };
-  overlay: { mempoolTxs?: number; peersInbound?: number; peersOutbound?: number } | null;
-}
-
-async function coreStats(url: string): Promise<CoreStats | null> {
-  try {
-    const r = await fetch(`${url}/stats`, { signal: AbortSignal.timeout(900) });
-    return r.ok ? ((await r.json()) as CoreStats) : null;
-  } catch {
-    return null;
-  }
-}
-
 const fmt = (x: number | null | undefined, digits = 0) => (x === null || x === undefined || Number.isNaN(x) ? '-' : x.toFixed(digits));
-
-function coreUrlOf(name: string): string {
-  const line = supervisor.child(`${name}-core`).readyLine ?? '{}';
-  const ready = JSON.parse(line.slice(line.indexOf('{'))) as { http?: string };
-  if (!ready.http) throw new Error(`${name}: the core's ready line has no http address`);
-  return ready.http;
-}
 
 async function stop(reason: string): Promise<void> {
   stopping ??= (async () => {
@@ -173,13 +101,12 @@ let lastApplied = 0;
 let ticker: NodeJS.Timeout | undefined;
 
 try {
-  await supervisor.start();
+  coreUrls.push(...(await net.start()));
 } catch (err) {
   console.error(`could not start the network: ${(err as Error).message}`);
   await supervisor.stop();
   process.exit(1);
 }
-for (const v of validators) coreUrls.push(coreUrlOf(v.name));
 console.log(`validators ready: ${coreUrls.join(' ')}`);
 if (flags.tps > 0) {
   loadgen = new LoadGenerator({ cores: coreUrls, tps: flags.tps, accounts: flags.accounts, networkPassphrase: PASSPHRASE });

@@ -1,0 +1,111 @@
+// A supervised network of validators on loopback — an overlay process and a reference core each, fully meshed —
+// for `npm start` and the end-to-end benchmark. Seeds and ports are chosen at run time; one log file per process.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Keypair } from '@stellar/stellar-base';
+import type { Logger } from '../../overlay/src/util/log.ts';
+import { freePeerPort } from './ports.ts';
+import { Supervisor, overlayProcess } from '../supervisor.ts';
+
+export const CORE_BIN = new URL('../../core-bridge/bin/reference-core.ts', import.meta.url).pathname;
+export const PASSPHRASE = 'Test SDF Network ; September 2015';
+
+export interface ValidatorNetOptions {
+  root: string;
+  validators: number;
+  ledgerMs: number;
+  accounts: number;
+  /** Extra TOML for every overlay (whole sections). */
+  overlayToml?: string;
+  coreArgs?: string[];
+  log?: Logger;
+}
+
+export interface ValidatorNet {
+  supervisor: Supervisor;
+  names: string[];
+  /** Start everyone (resolves when all are ready) and return each core's HTTP base URL. */
+  start(): Promise<string[]>;
+}
+
+export async function validatorNet(opts: ValidatorNetOptions): Promise<ValidatorNet> {
+  const n = opts.validators;
+  const seeds = Array.from({ length: n }, () => Keypair.random().secret());
+  const keys = seeds.map((s) => Keypair.fromSecret(s).publicKey());
+  const ports: number[] = [];
+  for (let i = 0; i < n; i++) ports.push(await freePeerPort());
+  const validators = seeds.map((seed, i) => {
+    const dir = join(opts.root, `v${i}`);
+    mkdirSync(dir, { recursive: true });
+    const socket = join(dir, 'ipc', 'overlay.sock');
+    const known = ports.filter((_, j) => j !== i).map((p) => JSON.stringify(`127.0.0.1:${p}`));
+    const config = join(dir, 'overlay.toml');
+    writeFileSync(
+      config,
+      [
+        `data_dir = ${JSON.stringify(join(dir, 'overlay-data'))}`,
+        `node_seed = "${seed}"`,
+        `network_passphrase = ${JSON.stringify(PASSPHRASE)}`,
+        `log_level = "info"`,
+        `[ipc]`,
+        `socket = ${JSON.stringify(socket)}`,
+        `[p2p]`,
+        `peer_port = ${ports[i]}`,
+        `known_peers = [${known.join(', ')}]`,
+        `dht = false`,
+        opts.overlayToml ?? '',
+      ].join('\n') + '\n',
+    );
+    return {
+      name: `v${i}`,
+      overlay: overlayProcess(['--config', config]),
+      core: {
+        command: [
+          process.execPath, CORE_BIN,
+          '--socket', socket,
+          '--seed', seed,
+          '--validators', keys.join(','),
+          '--ledger-ms', String(opts.ledgerMs),
+          '--accounts', String(opts.accounts),
+          '--data-dir', join(dir, 'core-data'),
+          '--network', PASSPHRASE,
+          '--http-port', '0',
+          ...(opts.coreArgs ?? []),
+        ] as [string, ...string[]],
+        readiness: { kind: 'log-line' as const, pattern: '"msg":"ready"' },
+      },
+    };
+  });
+  const supervisor = new Supervisor({ logDir: join(opts.root, 'logs'), validators, ...(opts.log ? { log: opts.log } : {}) });
+  const names = validators.map((v) => v.name);
+  const coreUrlOf = (name: string): string => {
+    const line = supervisor.child(`${name}-core`).readyLine ?? '{}';
+    const ready = JSON.parse(line.slice(line.indexOf('{'))) as { http?: string };
+    if (!ready.http) throw new Error(`${name}: the core's ready line has no http address`);
+    return ready.http;
+  };
+  return {
+    supervisor,
+    names,
+    start: async () => {
+      await supervisor.start();
+      return names.map(coreUrlOf);
+    },
+  };
+}
+
+/** Every core's /stats (null for a core that did not answer in time). */
+export interface CoreStats {
+  ledger: { seq: number; hash: string; closedTps: number | null; totals: { applied: number; skipped: number; ledgers: number } };
+  submissions: { p50: number | null; p99: number | null; samples: number };
+  overlay: { mempoolTxs?: number; peersInbound?: number; peersOutbound?: number } | null;
+}
+
+export async function coreStats(url: string): Promise<CoreStats | null> {
+  try {
+    const r = await fetch(`${url}/stats`, { signal: AbortSignal.timeout(900) });
+    return r.ok ? ((await r.json()) as CoreStats) : null;
+  } catch {
+    return null;
+  }
+}
