@@ -106,9 +106,13 @@ describe('TxFetcher (announce-then-pull bookkeeping)', () => {
       f.announced('A', t.hash, t.key, 1n);
     }
     f.schedule();
+    const shared = tx();
+    f.announced('A', shared.hash, shared.key, 1n);
+    f.announced('B', shared.hash, shared.key, 1n);
     f.peerGone('A');
     expect(f.inflight).to.equal(0);
-    // Hashes stay wanted (another announcer may come) until give-up.
-    expect(f.size).to.equal(10);
+    // Hashes only A announced are forgotten at once; one B also announced stays wanted.
+    expect(f.size).to.equal(1);
+    expect(f.has(shared.key)).to.equal(true);
   });
 });

@@ -124,7 +124,10 @@ export class TxFetcher {
         w.asked = null;
         this.asked.delete(key);
       }
-      if (w.asked === null) this.ready.add(key);
+      // Nobody else announced it: forget it now, so peers that come and go cannot fill the table with hashes
+      // only they knew (it comes back if someone announces it again).
+      if (w.announcers.length === 0) this.forget(w);
+      else if (w.asked === null) this.ready.add(key);
     }
   }
 
