@@ -1,7 +1,7 @@
 // The supervisor with real processes: a real overlay and a stand-in core (tests/helpers/reconnecting-core.ts) that
 // talks to it over its Unix socket; crash restarts, giving up on bad-config exits, ordered shutdown, and the CLI.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -49,6 +49,7 @@ async function validator(name: string, dir: string, opts: { readyOverHttp?: bool
 }
 
 function lines(path: string): string[] {
+  if (!existsSync(path)) return [];
   return readFileSync(path, 'utf8').split('\n').filter((l) => l !== '');
 }
 
@@ -82,7 +83,7 @@ describe('supervisor', function () {
       rmSync(dir, { recursive: true, force: true });
     });
 
-    it('starts the overlay, then the core once the overlay is ready; both logged to their files', function () {
+    it('starts the overlay, then the core once the overlay is ready; both logged to their files', async function () {
       expect(ready.map((e) => e.name)).to.deep.equal(['v0-overlay', 'v0-core']);
       expect(JSON.parse(ready[0]!.line!)).to.include.keys('peerId', 'admin', 'socket');
       const status = sup.status();
@@ -91,12 +92,17 @@ describe('supervisor', function () {
         ['v0-core', 'v0', 'core', 'ready', 0],
       ]);
       for (const s of status) expect(s.pid).to.be.a('number').and.satisfy(isAlive);
-      const overlayLog = lines(join(dir, 'logs', 'v0-overlay.log'));
+      // Log files are written asynchronously: the lines may land just after the ready event.
+      const overlayLog = await waitFor('overlay ready line in its log file', () => {
+        const l = lines(join(dir, 'logs', 'v0-overlay.log'));
+        return l.some((x) => x.includes(OVERLAY_READY_PATTERN)) ? l : undefined;
+      });
       expect(JSON.parse(overlayLog[0]!)).to.include({ msg: 'started', child: 'v0-overlay', start: 1 });
-      expect(overlayLog.some((l) => l.includes(OVERLAY_READY_PATTERN))).to.equal(true);
-      const coreLog = lines(join(dir, 'logs', 'v0-core.log'));
+      const coreLog = await waitFor('core connected line in its log file', () => {
+        const l = lines(join(dir, 'logs', 'v0-core.log'));
+        return l.some((x) => x.includes('"msg":"core connected"')) ? l : undefined;
+      });
       expect(JSON.parse(coreLog[0]!)).to.include({ msg: 'started', child: 'v0-core', start: 1 });
-      expect(coreLog.some((l) => l.includes('"msg":"core connected"'))).to.equal(true);
     });
 
     it('restarts a SIGKILLed overlay (new pid, restart counted, ready again) and the core reconnects', async function () {
