@@ -70,6 +70,7 @@ const { values: args } = parseArgs({
     'scp-window': { type: 'string', default: '256' },
     'round-trips': { type: 'string', default: '1000' },
     'verify-threads': { type: 'string', default: '0' },
+    /** Where alternative verifiers were installed (npm install --no-save outside the project); or BENCH_VERIFIERS_DIR. */
     'verifiers-dir': { type: 'string' },
     profile: { type: 'string' },
     quick: { type: 'boolean', default: false },
@@ -87,7 +88,7 @@ const P = {
   scpWindow: Number(args['scp-window']),
   roundTrips: quick ? 200 : Number(args['round-trips']),
   verifyThreads: Number(args['verify-threads']),
-  verifiersDir: args['verifiers-dir'] ?? null,
+  verifiersDir: args['verifiers-dir'] ?? process.env['BENCH_VERIFIERS_DIR'] ?? null,
 };
 const profileDir = args.profile ?? null;
 
