@@ -200,15 +200,35 @@ const overlayToml = (verify: boolean) =>
     `max_bytes = ${mempoolBytes}`,
   ].join('\n');
 if (profileDir !== null) mkdirSync(profileDir, { recursive: true });
-const checked = await startOverlay(overlayToml(true), true);
-const unchecked = await startOverlay(overlayToml(false), true);
-const scpNet = await startOverlayNet({ n: 2, dials: [[], [0]] });
-const bare = await BarePeer.start();
-const connect = (socketPath: string) => OverlayClient.connect({ socketPath, networkPassphrase: TEST_PASSPHRASE, software: 'bench-ipc' });
-const onClient = await connect(checked.overlays[0]!.socketPath);
-const offClient = await connect(unchecked.overlays[0]!.socketPath);
-const scpFrom = await connect(scpNet.overlays[0]!.socketPath);
-const scpTo = await connect(scpNet.overlays[1]!.socketPath);
+// Everything started is stopped on the way out, whatever fails (overlay processes must not outlive the bench).
+const cleanups: (() => Promise<unknown>)[] = [];
+async function started<T>(thing: Promise<T>, stop: (t: T) => Promise<unknown>): Promise<T> {
+  const t = await thing;
+  cleanups.unshift(() => stop(t));
+  return t;
+}
+async function cleanUp(): Promise<void> {
+  for (const stop of cleanups.splice(0)) await stop().catch((err: unknown) => console.warn('cleanup failed:', err));
+}
+process.once('SIGINT', () => void cleanUp().then(() => process.exit(130)));
+const connect = (socketPath: string) =>
+  started(OverlayClient.connect({ socketPath, networkPassphrase: TEST_PASSPHRASE, software: 'bench-ipc' }), (c) => c.close());
+let checked: OverlayNet, unchecked: OverlayNet, scpNet: OverlayNet;
+let bare: BarePeer;
+let onClient: OverlayClient, offClient: OverlayClient, scpFrom: OverlayClient, scpTo: OverlayClient;
+try {
+  checked = await started(startOverlay(overlayToml(true), true), (n) => n.stop());
+  unchecked = await started(startOverlay(overlayToml(false), true), (n) => n.stop());
+  scpNet = await started(startOverlayNet({ n: 2, dials: [[], [0]] }), (n) => n.stop());
+  bare = await started(BarePeer.start(), (b) => b.close());
+  onClient = await connect(checked.overlays[0]!.socketPath);
+  offClient = await connect(unchecked.overlays[0]!.socketPath);
+  scpFrom = await connect(scpNet.overlays[0]!.socketPath);
+  scpTo = await connect(scpNet.overlays[1]!.socketPath);
+} catch (err) {
+  await cleanUp();
+  throw err;
+}
 
 interface SizeRuns {
   txBytes: number;
@@ -415,8 +435,8 @@ try {
   log('\nGoals');
   log(textTable(['goal', 'measured', 'target', 'met'], goals.map((g) => [g.what, fmtNum(g.measured), `${g.kind === 'min' ? '≥' : '≤'} ${g.target}`, g.met ? 'yes' : 'NO'])));
 
-  await Promise.all([onClient.close(), offClient.close(), scpFrom.close(), scpTo.close()]);
-  await Promise.all([checked.stop(), unchecked.stop()]);
+  // Stopped before reading profiles: an overlay writes its profile when it exits.
+  await cleanUp();
   if (profileDir !== null) {
     profiles = summariseProfiles(profileDir);
     log(`\nCPU profiles in ${profileDir} (busiest first; self time as a share of each thread's busy time):`);
@@ -447,6 +467,5 @@ try {
   const file = writeBenchRecord(record);
   log(`\nwrote ${file}`);
 } finally {
-  await Promise.allSettled([onClient.close(), offClient.close(), scpFrom.close(), scpTo.close()]);
-  await Promise.allSettled([checked.stop(), unchecked.stop(), scpNet.stop(), bare.close()]);
+  await cleanUp();
 }
