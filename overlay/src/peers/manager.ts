@@ -44,6 +44,13 @@ export const STABLE_CONNECTION_MS = 30_000;
 export const OUTBOUND_PRUNE_GRACE_MS = 10_000;
 /** Ours: graceful close budget before a connection is aborted. */
 export const CLOSE_TIMEOUT_MS = 2_000;
+/**
+ * Ours: a new connection from a peer that already has one in the same direction, or one open this long, means the
+ * peer restarted (a killed QUIC peer leaves no trace until the idle timeout). Gossipsub keeps its streams on the
+ * old, dead connection, so the peer is hung up on entirely and redialled fresh. A simultaneous dial (one inbound,
+ * one outbound, opened together) is not this.
+ */
+export const RESTART_DETECT_MS = 2_000;
 /** Bound of each address list (config + SET_PEER_CONFIG): the IPC wire bound of SET_PEER_CONFIG lists. */
 export const MAX_ADDRESSES = 10_000;
 /** stellar-core DEFAULT_PEER_PORT: the port of a core address written without one ("core1.example.org"). */
@@ -480,9 +487,33 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
   };
 
   private readonly onConnectionOpen = (evt: CustomEvent<Connection>): void => {
-    if (evt.detail.direction === 'inbound') this.enforceInboundLimit();
-    else this.matchDialTarget(evt.detail);
+    const conn = evt.detail;
+    if (this.resetIfRestarted(conn)) return;
+    if (conn.direction === 'inbound') this.enforceInboundLimit();
+    else this.matchDialTarget(conn);
   };
+
+  /** See RESTART_DETECT_MS. Returns true when the peer is being reset. */
+  private resetIfRestarted(conn: Connection): boolean {
+    const now = Date.now();
+    const stale = this.node
+      .getConnections(conn.remotePeer)
+      .some(
+        (c) =>
+          c !== conn &&
+          c.status === 'open' &&
+          // Same direction twice: the peer dialled again (it restarted). Opposite directions: a simultaneous dial,
+          // unless the other connection is old.
+          (c.direction === conn.direction || now - c.timeline.open >= RESTART_DETECT_MS),
+      );
+    if (!stale) return false;
+    const id = conn.remotePeer.toString();
+    this.closeReasons.set(id, 'peer restarted: older connection reset');
+    this.metrics.closes.inc({ reason: 'restarted' });
+    this.log.info('peer reconnected while an older connection was open: resetting it', { peer: id });
+    this.node.hangUp(conn.remotePeer).catch((err) => this.log.debug('hang up failed', { peer: id, err }));
+    return true;
+  }
 
   /** An outbound connection opened by one of our address dials: bind the peer to the address (and learn its key). */
   private matchDialTarget(conn: Connection): void {
