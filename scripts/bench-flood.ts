@@ -85,7 +85,7 @@ console.log(`signed ${total * modes.length} payments in ${Date.now() - t0} ms; t
 interface ModeResult {
   mode: string;
   txBytes: number;
-  perNode: { node: number; bytesInPerTx: number; budget: number; duplicateRatio: number; fromPeers: number }[];
+  perNode: { node: number; bytesInPerTx: number; budget: number; duplicateRatio: number; fromPeers: number; getdataTimeouts: number; unsolicited: number }[];
   bytesInPerTx: number;
   duplicateRatio: number;
   latencyMs: { p50: number; p99: number; max: number };
@@ -188,6 +188,8 @@ async function runMode(mode: 'pull' | 'push'): Promise<ModeResult> {
         budget: 1.3 * txBytes + INV_ENTRY_BYTES * degreeOf[o.index]!,
         duplicateRatio: bodies === 0 ? 0 : dup / bodies,
         fromPeers,
+        getdataTimeouts: m.get('overlay_flood_getdata_timeouts') ?? 0,
+        unsolicited: sumOf(m, 'overlay_flood_tx_bodies_received_total{kind="unsolicited"}'),
       });
     }
     for (const c of cores) c.close();
@@ -211,9 +213,9 @@ for (const mode of modes) {
   const r = await runMode(mode);
   results.push(r);
   console.log(`\n${mode}: tx ${r.txBytes.toFixed(0)} B; bytes received per unique tx per node ${r.bytesInPerTx.toFixed(0)} B; duplicate bodies ${(100 * r.duplicateRatio).toFixed(2)}%; latency to all nodes p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms (±${POLL_MS} ms)`);
-  console.log('  node  bytes-in/tx  budget(1.3×size+40×deg)  dup-ratio');
+  console.log('  node  bytes-in/tx  budget(1.3×size+40×deg)  dup-ratio  getdata-timeouts  unsolicited');
   for (const p of r.perNode) {
-    console.log(`  ${String(p.node).padStart(4)}  ${p.bytesInPerTx.toFixed(0).padStart(11)}  ${p.budget.toFixed(0).padStart(23)}  ${(100 * p.duplicateRatio).toFixed(2).padStart(8)}%`);
+    console.log(`  ${String(p.node).padStart(4)}  ${p.bytesInPerTx.toFixed(0).padStart(11)}  ${p.budget.toFixed(0).padStart(23)}  ${(100 * p.duplicateRatio).toFixed(2).padStart(8)}%  ${String(p.getdataTimeouts).padStart(16)}  ${String(p.unsolicited).padStart(11)}`);
   }
 }
 const load1 = loadavg();
