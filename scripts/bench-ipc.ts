@@ -15,6 +15,7 @@
 // machine is shared. Writes bench-results/ipc.json; asserts nothing about timings.
 import { parseArgs } from 'node:util';
 import { mkdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { createHash } from 'node:crypto';
 import { encodePayload, networkIdOf } from '#ipc-protocol';
 import { OverlayClient } from '../core-bridge/src/client/overlay-client.ts';
@@ -69,7 +70,8 @@ const { values: args } = parseArgs({
     envelopes: { type: 'string', default: '5000' },
     'scp-window': { type: 'string', default: '256' },
     'round-trips': { type: 'string', default: '1000' },
-    'verify-threads': { type: 'string', default: '0' },
+    /** tx.verify_threads of the checking overlays, one overlay each (0: the overlay's default); default "0,<cores>". */
+    'verify-threads': { type: 'string' },
     /** Where alternative verifiers were installed (npm install --no-save outside the project); or BENCH_VERIFIERS_DIR. */
     'verifiers-dir': { type: 'string' },
     profile: { type: 'string' },
@@ -87,7 +89,7 @@ const P = {
   envelopes: quick ? 1000 : Number(args.envelopes),
   scpWindow: Number(args['scp-window']),
   roundTrips: quick ? 200 : Number(args['round-trips']),
-  verifyThreads: Number(args['verify-threads']),
+  verifyThreads: [...new Set((args['verify-threads'] ?? `0,${availableParallelism()}`).split(',').map(Number))],
   verifiersDir: args['verifiers-dir'] ?? process.env['BENCH_VERIFIERS_DIR'] ?? null,
 };
 const profileDir = args.profile ?? null;
@@ -105,8 +107,9 @@ async function submitRun(client: OverlayClient, overlay: OverlayNet, txs: readon
   return { ...run, txPerSec, mbPerSec: (txPerSec * txBytes) / 1e6, coreCpuUsPerTx: per(selfUs)!, overlayCpuUsPerTx: per(othersUs[0] ?? null) };
 }
 
-function cpuCell(m: SubmitMode): string {
-  return `${fmtNum(m.coreCpuUsPerTx)} + ${m.overlayCpuUsPerTx === null ? '?' : fmtNum(m.overlayCpuUsPerTx)}`;
+function modeCells(m: SubmitMode, s: SubmitSize): string[] {
+  const cpu = `${fmtNum(m.coreCpuUsPerTx)} + ${m.overlayCpuUsPerTx === null ? '?' : fmtNum(m.overlayCpuUsPerTx)}`;
+  return [fmtRate(m.txPerSec), fmtNum(m.mbPerSec), cpu, fmtRate(s.bare.txPerSec), fmtNum(s.bare.mbPerSec), fmtRatio(m.vsBare)];
 }
 
 function warnIfRefused(what: string, run: SubmitRun, expected: number): void {
@@ -190,11 +193,11 @@ log(`  ${Math.round(performance.now() - t)} ms`);
 // 3. Overlays: one checking signatures, one not; mempools large enough for everything submitted.
 const mempoolTxs = WARM_TXS + P.rounds * P.txsPerRound * shapes.length + 1000;
 const mempoolBytes = 2 * (WARM_TXS + P.rounds * P.txsPerRound) * shapes.reduce((a, s) => a + s.bytes, 0) + 64 * 1024 * 1024;
-const overlayToml = (verify: boolean) =>
+const overlayToml = (verify: boolean, threads: number) =>
   [
     `[tx]`,
     `verify_signatures = ${verify}`,
-    `verify_threads = ${P.verifyThreads}`,
+    `verify_threads = ${threads}`,
     `[mempool]`,
     `max_txs = ${mempoolTxs}`,
     `max_bytes = ${mempoolBytes}`,
@@ -213,15 +216,19 @@ async function cleanUp(): Promise<void> {
 process.once('SIGINT', () => void cleanUp().then(() => process.exit(130)));
 const connect = (socketPath: string) =>
   started(OverlayClient.connect({ socketPath, networkPassphrase: TEST_PASSPHRASE, software: 'bench-ipc' }), (c) => c.close());
-let checked: OverlayNet, unchecked: OverlayNet, scpNet: OverlayNet;
+/** One overlay checking signatures per verify_threads setting; the goal is read on the last (all cores by default). */
+const checked: { threads: number; net: OverlayNet; client: OverlayClient }[] = [];
+let unchecked: OverlayNet, scpNet: OverlayNet;
 let bare: BarePeer;
-let onClient: OverlayClient, offClient: OverlayClient, scpFrom: OverlayClient, scpTo: OverlayClient;
+let offClient: OverlayClient, scpFrom: OverlayClient, scpTo: OverlayClient;
 try {
-  checked = await started(startOverlay(overlayToml(true), true), (n) => n.stop());
-  unchecked = await started(startOverlay(overlayToml(false), true), (n) => n.stop());
+  for (const threads of P.verifyThreads) {
+    const net = await started(startOverlay(overlayToml(true, threads), true), (n) => n.stop());
+    checked.push({ threads, net, client: await connect(net.overlays[0]!.socketPath) });
+  }
+  unchecked = await started(startOverlay(overlayToml(false, 0), true), (n) => n.stop());
   scpNet = await started(startOverlayNet({ n: 2, dials: [[], [0]] }), (n) => n.stop());
   bare = await started(BarePeer.start(), (b) => b.close());
-  onClient = await connect(checked.overlays[0]!.socketPath);
   offClient = await connect(unchecked.overlays[0]!.socketPath);
   scpFrom = await connect(scpNet.overlays[0]!.socketPath);
   scpTo = await connect(scpNet.overlays[1]!.socketPath);
@@ -233,7 +240,8 @@ try {
 interface SizeRuns {
   txBytes: number;
   shape: PaymentShape;
-  on: SubmitSample[];
+  /** Per checking overlay (P.verifyThreads order), its runs; main size only. */
+  on: SubmitSample[][];
   off: SubmitSample[];
   bare: { txPerSec: number; mbPerSec: number; ms: number }[];
   requestBytes: number;
@@ -241,7 +249,7 @@ interface SizeRuns {
 }
 const sizeRuns: SizeRuns[] = shapes.map((shape, i) => {
   const b = batchSizes((i === 0 ? signedRounds[0]! : unsignedRounds[i - 1]![0]!).slice(0, P.batch));
-  return { txBytes: shape.bytes, shape, on: [], off: [], bare: [], requestBytes: b.request, replyBytes: b.reply };
+  return { txBytes: shape.bytes, shape, on: checked.map(() => []), off: [], bare: [], requestBytes: b.request, replyBytes: b.reply };
 });
 const rawVerify: number[] = [];
 const decodeHash: number[] = [];
@@ -249,7 +257,7 @@ let profiles: ProfileSummary[] = [];
 
 try {
   log('\nWarming up...');
-  for (const [name, client] of [['checks on', onClient], ['checks off', offClient]] as const) {
+  for (const [name, client] of [...checked.map((c) => [`checks on, ${c.threads} threads`, c.client] as const), ['checks off', offClient] as const]) {
     warnIfRefused(`warm-up (${name})`, await submitPipelined(client, warmTxs, { batch: P.batch, window: P.window }), WARM_TXS);
   }
 
@@ -262,9 +270,11 @@ try {
     for (const [i, s] of sizeRuns.entries()) {
       const txs = i === 0 ? signedRounds[r]! : unsignedRounds[i - 1]![r]!;
       if (i === 0) {
-        const on = await submitRun(onClient, checked, txs, s.txBytes);
-        warnIfRefused(`round ${r + 1}, ${s.txBytes} B, checks on`, on, txs.length);
-        s.on.push(on);
+        for (const [k, c] of checked.entries()) {
+          const on = await submitRun(c.client, c.net, txs, s.txBytes);
+          warnIfRefused(`round ${r + 1}, ${s.txBytes} B, checks on, verify_threads ${c.threads}`, on, txs.length);
+          s.on[k]!.push(on);
+        }
       }
       const off = await submitRun(offClient, unchecked, txs, s.txBytes);
       warnIfRefused(`round ${r + 1}, ${s.txBytes} B, checks off`, off, txs.length);
@@ -277,7 +287,8 @@ try {
     const main = sizeRuns[0]!;
     log(
       `round ${r + 1}/${P.rounds}: raw verify ${fmtRate(raw.perSec)}/s (${raw.threads} threads), decode+hash ${fmtRate(decodeHash.at(-1)!)}/s; ` +
-        `${main.txBytes} B: checks on ${fmtRate(main.on.at(-1)!.txPerSec)} tx/s, off ${fmtRate(main.off.at(-1)!.txPerSec)} tx/s, ` +
+        `${main.txBytes} B: checks on ${checked.map((c, k) => `${fmtRate(main.on[k]!.at(-1)!.txPerSec)} tx/s (verify_threads ${c.threads})`).join(', ')}, ` +
+        `off ${fmtRate(main.off.at(-1)!.txPerSec)} tx/s, ` +
         `bare ${fmtRate(main.bare.at(-1)!.txPerSec)} tx/s`,
     );
   }
@@ -312,20 +323,22 @@ try {
     log(`SCP round ${r + 1}/${P.rounds}: ${fmtRate(scp.at(-1)!.envPerSec)} envelopes/s, bare ${fmtRate(scpBare.at(-1)!.envPerSec)}/s`);
   }
 
-  // 6. Round trips, against the overlay without checks (its mempool now holds every tx submitted to it).
+  // 6. Round trips, against the last checking overlay: its mempool holds every main-size tx submitted (the overlay
+  // without checks also holds the larger sizes, which would make "the top 1000" a reply of a few MB).
   log('\nRound trips...');
-  const top = await offClient.topTxs(TOP_TXS);
-  const metrics = await offClient.metrics();
+  const rttClient = checked.at(-1)!.client;
+  const top = await rttClient.topTxs(TOP_TXS);
+  const metrics = await rttClient.metrics();
   const kinds = [
     {
       name: `GET_TOP_TXS_REQ (${TOP_TXS} txs)`,
-      call: () => offClient.topTxs(TOP_TXS),
+      call: () => rttClient.topTxs(TOP_TXS),
       requestBytes: encodePayload({ type: 'GET_TOP_TXS_REQ', requestId: 1n, count: TOP_TXS }).length,
       replyBytes: encodePayload({ type: 'TOP_TXS_REPLY', requestId: 1n, txs: top }).length,
     },
     {
       name: 'GET_METRICS',
-      call: () => offClient.metrics(),
+      call: () => rttClient.metrics(),
       requestBytes: encodePayload({ type: 'GET_METRICS', requestId: 1n }).length,
       replyBytes: encodePayload({ type: 'METRICS_REPLY', requestId: 1n, metrics }).length,
     },
@@ -368,7 +381,9 @@ try {
       shape: s.shape,
       requestBytes: s.requestBytes,
       replyBytes: s.replyBytes,
-      on: s.on.length === 0 ? null : { ...mode(s.on), vsRawVerify: median(s.on.map((x, r) => x.txPerSec / rawVerify[r]!)) },
+      on: s.on
+        .filter((runs) => runs.length > 0)
+        .map((runs, k) => ({ ...mode(runs), verifyThreads: P.verifyThreads[k]!, vsRawVerify: median(runs.map((x, r) => x.txPerSec / rawVerify[r]!)) })),
       off: { ...mode(s.off), vsDecodeHash: s === sizeRuns[0] ? median(s.off.map((x, r) => x.txPerSec / decodeHash[r]!)) : null },
       bare: { txPerSec: bareTx, mbPerSec: median(s.bare.map((b) => b.mbPerSec)), runs: s.bare },
     };
@@ -388,28 +403,25 @@ try {
 
   const main = submit[0]!;
   const goals: Goal[] = [
-    goal(`submission with signature checks, × raw ed25519 verify rate on all ${machine.cpus} cores`, main.on!.vsRawVerify, GOAL_CHECKED_VS_RAW_VERIFY, '×', 'min'),
+    goal(
+      `submission with signature checks (verify_threads ${main.on.at(-1)!.verifyThreads}), × raw ed25519 verify rate on all ${machine.cpus} cores`,
+      main.on.at(-1)!.vsRawVerify,
+      GOAL_CHECKED_VS_RAW_VERIFY,
+      '×',
+      'min',
+    ),
     goal('submission without signature checks, × one thread decoding and hashing the same envelopes', main.off.vsDecodeHash!, GOAL_UNCHECKED_VS_DECODE_HASH, '×', 'min'),
     ...roundTrip.map((x) => goal(`round trip p99, ${x.name}`, x.ours.p99, GOAL_ROUND_TRIP_P99_US, 'µs', 'max')),
   ];
 
   log(`\nRaw rates (median of ${P.rounds}): ed25519 verify on ${machine.cpus} cores ${fmtRate(rawMedian)}/s; decode+hash on one thread ${fmtRate(decodeMedian)}/s (${mainShape.bytes} B)`);
-  log('\nTx submission (SUBMIT_TX_BATCH of ' + P.batch + ', ' + P.window + ' in flight; median tx/s by ACCEPTED verdicts)');
+  log(`\nTx submission (SUBMIT_TX_BATCH of ${P.batch}, ${P.window} in flight; median tx/s by ACCEPTED verdicts)`);
   log(
     textTable(
-      ['tx B', 'checks on tx/s', 'MB/s', 'CPU µs/tx core+overlay', 'checks off tx/s', 'MB/s', 'CPU µs/tx', 'bare tx/s', 'MB/s', 'on/bare', 'off/bare'],
-      submit.map((s) => [
-        String(s.txBytes),
-        s.on ? fmtRate(s.on.txPerSec) : '–',
-        s.on ? fmtNum(s.on.mbPerSec) : '–',
-        s.on ? cpuCell(s.on) : '–',
-        fmtRate(s.off.txPerSec),
-        fmtNum(s.off.mbPerSec),
-        cpuCell(s.off),
-        fmtRate(s.bare.txPerSec),
-        fmtNum(s.bare.mbPerSec),
-        s.on ? fmtRatio(s.on.vsBare) : '–',
-        fmtRatio(s.off.vsBare),
+      ['tx B', 'checks', 'tx/s', 'MB/s', 'CPU µs/tx core + overlay', 'bare tx/s', 'bare MB/s', 'ours/bare', 'vs goal baseline'],
+      submit.flatMap((s) => [
+        ...s.on.map((m) => [String(s.txBytes), `on, verify_threads ${m.verifyThreads}`, ...modeCells(m, s), `${fmtRatio(m.vsRawVerify)} × raw verify`]),
+        [String(s.txBytes), 'off', ...modeCells(s.off, s), s.off.vsDecodeHash === null ? '' : `${fmtRatio(s.off.vsDecodeHash)} × decode+hash`],
       ]),
     ),
   );

@@ -17,8 +17,8 @@ export interface IpcParams {
   envelopes: number;
   scpWindow: number;
   roundTrips: number;
-  /** tx.verify_threads of both overlays (0: the overlay's default). */
-  verifyThreads: number;
+  /** tx.verify_threads of each overlay checking signatures (0: the overlay's default); the last one is the goal's. */
+  verifyThreads: number[];
   verifiersDir: string | null;
   topTxs: number;
   rawRateMs: number;
@@ -51,7 +51,8 @@ export interface SubmitSize {
   /** Payload bytes of one SUBMIT_TX_BATCH and of its TX_VERDICT_BATCH (the bare baseline's frame sizes). */
   requestBytes: number;
   replyBytes: number;
-  on: (SubmitMode & { vsRawVerify: number }) | null;
+  /** One entry per verify_threads setting (main size only; empty for the other sizes). */
+  on: (SubmitMode & { verifyThreads: number; vsRawVerify: number })[];
   off: SubmitMode & { vsDecodeHash: number | null };
   bare: { txPerSec: number; mbPerSec: number; runs: { txPerSec: number; mbPerSec: number; ms: number }[] };
 }

@@ -23,7 +23,7 @@ function ipcRecord(): IpcRecord {
     machine,
     params: {
       txsPerRound: 3000, rounds: 1, targetSizes: [250], sizes: [256], txShape: { ops: 2, memoBytes: null, muxed: false, bytes: 256 },
-      batch: 256, window: 16, envelopes: 1000, scpWindow: 256, roundTrips: 100, verifyThreads: 0, verifiersDir: null, topTxs: 1000,
+      batch: 256, window: 16, envelopes: 1000, scpWindow: 256, roundTrips: 100, verifyThreads: [0, 2], verifiersDir: null, topTxs: 1000,
       rawRateMs: 1000, quick: true,
     },
     results: {
@@ -33,7 +33,7 @@ function ipcRecord(): IpcRecord {
       submit: [
         {
           txBytes: 256, shape: { ops: 2, memoBytes: null, muxed: false, bytes: 256 }, requestBytes: 67_000, replyBytes: 10_000,
-          on: { ...mode, vsRawVerify: 0.57 },
+          on: [{ ...mode, verifyThreads: 0, vsRawVerify: 0.4 }, { ...mode, verifyThreads: 2, vsRawVerify: 0.57 }],
           off: { ...mode, txPerSec: 30_000, vsDecodeHash: 0.25 },
           bare: { txPerSec: 800_000, mbPerSec: 200, runs: [] },
         },
@@ -133,7 +133,8 @@ describe('bench report generator (child process)', function () {
   it('shows the machine, the figures and the goals of each bench', () => {
     expect(doc).to.include('Machine: Test CPU, 2 CPUs, linux, Node v24.0.0; load average 1.5 / 1 / 0.5 at the start');
     expect(doc).to.include('| SUBMIT_TX (250 B tx) | 262 | 2.40 M | 637 | 4.90 M | 1 293 | **0.49** |');
-    expect(doc).to.include('| 256 | on | 8 000 |');
+    expect(doc).to.include('| 256 | on, verify_threads 0 | 8 000 |');
+    expect(doc).to.include('| 256 | on, verify_threads 2 | 8 000 | 2 | 5 + 120 | 800 k | 0.01 | 0.57 × raw verify |');
     expect(doc).to.include('| submission with signature checks | ≥ 0.7 × | 0.57 × | **no** |');
     expect(doc).to.include('| round trip p99, GET_METRICS | ≤ 200 µs | 199 µs | yes |');
     expect(doc).to.include('| pull within budget | yes |');

@@ -20,7 +20,7 @@ export function renderIpc(d: IpcRecord): Omit<Section, 'title' | 'bench'> {
   const parts: string[] = [
     machineLine(d.machine, d.at, d.command),
     `${p.rounds} round(s) of ${fmtNum(p.txsPerRound)} txs per size; SUBMIT_TX_BATCH of ${p.batch} txs, ${p.window} in flight; ` +
-      `tx.verify_threads = ${p.verifyThreads}${p.verifyThreads === 0 ? " (the overlay's default)" : ''}; figures are medians of the rounds.`,
+      `signature checks with tx.verify_threads = ${p.verifyThreads.map((t) => (t === 0 ? "0 (the overlay's default: one per core less one)" : String(t))).join(' and ')}, one overlay each; figures are medians of the rounds.`,
     'Raw rates, measured in each round just before its submissions:',
     markdownTable(
       ['rate', 'median /s', 'per round'],
@@ -33,10 +33,16 @@ export function renderIpc(d: IpcRecord): Omit<Section, 'title' | 'bench'> {
     markdownTable(
       ['tx B', 'signature checks', 'tx/s', 'MB/s', 'CPU µs/tx core + overlay', 'bare tx/s', 'ours/bare', 'against the goal'],
       r.submit.flatMap((s) => {
-        const rows: string[][] = [];
-        if (s.on) {
-          rows.push([fmtNum(s.txBytes), 'on', fmtRate(s.on.txPerSec), fmtNum(s.on.mbPerSec), cpu(s.on), fmtRate(s.bare.txPerSec), fmtRatio(s.on.vsBare), `${fmtRatio(s.on.vsRawVerify)} × raw verify`]);
-        }
+        const rows: string[][] = s.on.map((m) => [
+          fmtNum(s.txBytes),
+          `on, verify_threads ${m.verifyThreads}`,
+          fmtRate(m.txPerSec),
+          fmtNum(m.mbPerSec),
+          cpu(m),
+          fmtRate(s.bare.txPerSec),
+          fmtRatio(m.vsBare),
+          `${fmtRatio(m.vsRawVerify)} × raw verify`,
+        ]);
         rows.push([
           fmtNum(s.txBytes),
           'off',
@@ -97,7 +103,7 @@ export function renderIpc(d: IpcRecord): Omit<Section, 'title' | 'bench'> {
       logY: true,
       series: [
         { name: 'checks off', points: bySize((s) => s.off.txPerSec) },
-        { name: 'checks on', points: bySize((s) => s.on?.txPerSec ?? null), markersOnly: true },
+        ...(main.on.map((m) => ({ name: `checks on, ${m.verifyThreads} threads`, points: [[main.txBytes, m.txPerSec] as const], markersOnly: true }))),
         { name: 'bare socket', points: bySize((s) => s.bare.txPerSec), dashed: true },
       ],
       refLines: [
@@ -142,7 +148,7 @@ export function renderIpc(d: IpcRecord): Omit<Section, 'title' | 'bench'> {
   parts.push(charts.map(chartRef).join('\n'));
 
   if (r.profiles.length > 0) {
-    parts.push('CPU profiles of the two submission overlays (`--profile`), busiest threads first; self time as a share of each thread\'s busy time:');
+    parts.push('CPU profiles of the submission overlays (`--profile`), busiest threads first; self time as a share of each thread\'s busy time:');
     for (const prof of r.profiles.slice(0, 4)) {
       parts.push(
         `\`${prof.file.split('/').pop()}\`: busy ${fmtNum(prof.busyMs)} ms of ${fmtNum(prof.wallMs)} ms`,
