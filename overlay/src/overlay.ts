@@ -1,7 +1,7 @@
 // The composition root: builds every module from the config, wires them together, owns start and stop order.
 // Modules never reach for each other directly; what one needs of another is passed in here.
 import { EventEmitter } from 'node:events';
-import { ALL_FEATURES, TxReason, TxStatus, localHello, networkIdOf } from '#ipc-protocol';
+import { ALL_FEATURES, MAX_TXS_PER_LIST, TxReason, TxStatus, localHello, networkIdOf } from '#ipc-protocol';
 import type { PeerId } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import type { ResolvedConfig } from './config/load.ts';
@@ -395,6 +395,11 @@ function* hashesOf(packed: Uint8Array): Generator<Uint8Array> {
   for (let o = 0; o + 32 <= packed.length; o += 32) yield packed.subarray(o, o + 32);
 }
 
+/** The best `count` txs, at most what one list on the wire may carry. */
+function topTxs(o: Overlay, count: number): Uint8Array[] {
+  return o.mempool.top(Math.min(count, MAX_TXS_PER_LIST)).map((t) => t.bytes);
+}
+
 function wireVerdict(v: Verdict) {
   return { status: TxStatus[v.status], reason: TxReason[v.reason], hash: v.hash };
 }
@@ -425,10 +430,10 @@ function createRoutes(o: Overlay) {
       s.send({ type: 'TX_VERDICT_BATCH', requestId: m.requestId, verdicts: vs.map(wireVerdict) });
     },
     GET_TOP_TXS: (m, s) => {
-      s.send({ type: 'TOP_TXS_RESPONSE', txs: o.mempool.top(m.count).map((t) => t.bytes) });
+      s.send({ type: 'TOP_TXS_RESPONSE', txs: topTxs(o, m.count) });
     },
     GET_TOP_TXS_REQ: (m, s) => {
-      s.send({ type: 'TOP_TXS_REPLY', requestId: m.requestId, txs: o.mempool.top(m.count).map((t) => t.bytes) });
+      s.send({ type: 'TOP_TXS_REPLY', requestId: m.requestId, txs: topTxs(o, m.count) });
     },
     TX_SET_EXTERNALIZED: (m) => {
       o.mempool.externalized(hashesOf(m.txHashes));
