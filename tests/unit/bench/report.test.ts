@@ -69,6 +69,22 @@ const flood = {
   goals: { pullWithinBudget: true, pushAtLeast2xPull: false },
 };
 
+const e2e = {
+  bench: 'e2e',
+  command: 'node scripts/bench-e2e.ts',
+  at: '2026-01-02T03:04:05.000Z',
+  machine,
+  params: { validators: 4, steps: [200, 400] },
+  results: {
+    steps: [
+      { offeredTps: 200, p99Ms: 2001, rssMb: { 'v0-overlay': 264 }, keptUp: true },
+      { offeredTps: 400, p99Ms: 3378, rssMb: { 'v0-overlay': 334 }, keptUp: false },
+    ],
+    bestClosedTps: 195,
+  },
+  goals: [{ what: 'highest sustained closed TPS', measured: 195, target: 1000, unit: 'tx/s', kind: 'min', met: false }],
+};
+
 const codec = {
   benchmark: 'codec',
   date: '2026-01-02T03:04:05.000Z',
@@ -96,6 +112,8 @@ describe('bench report generator (child process)', function () {
     writeFileSync(join(results, 'ipc.json'), JSON.stringify(ipcRecord()));
     writeFileSync(join(results, 'flood.json'), JSON.stringify(flood));
     writeFileSync(join(results, 'codec.json'), JSON.stringify(codec));
+    writeFileSync(join(results, 'e2e.json'), JSON.stringify(e2e));
+    writeFileSync(join(results, 'soak.json'), JSON.stringify({ ...e2e, bench: 'soak', command: 'node scripts/soak.ts' }));
     writeFileSync(join(results, 'fuzz-ipc.json'), JSON.stringify({ ok: true, frames: 10 }));
     writeFileSync(join(results, 'broken.json'), '{ not json');
     writeFileSync(join(notes, 'intro.md'), 'INTRO TEXT');
@@ -108,17 +126,37 @@ describe('bench report generator (child process)', function () {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('renders a section per known bench in order, and notes a bench without results', () => {
+  it('renders a section per known bench in order, then other benchmark records, never other files', () => {
     const titles = doc.split('\n').filter((l) => l.startsWith('## '));
     expect(titles).to.deep.equal([
       '## Codec (scripts/bench-codec.ts)',
       '## IPC: core ⇄ overlay (scripts/bench-ipc.ts)',
       '## Tx flooding (scripts/bench-flood.ts)',
       '## End to end (scripts/bench-e2e.ts)',
+      '## soak (bench-results/soak.json)',
     ]);
-    expect(doc).to.include('_No results yet: run `node scripts/bench-e2e.ts`');
     expect(doc).not.to.include('fuzz-ipc');
     expect(doc).not.to.include('broken');
+  });
+
+  it('notes a known bench without results', async () => {
+    const results = join(dir, 'only-flood');
+    mkdirSync(results);
+    writeFileSync(join(results, 'flood.json'), JSON.stringify(flood));
+    const out = join(dir, 'only-flood.md');
+    await promisify(execFile)(process.execPath, [REPORT, '--results', results, '--out', out, '--charts', join(dir, 'charts2'), '--notes', join(dir, 'notes')]);
+    const text = readFileSync(out, 'utf8');
+    expect(text).to.include('_No results yet: run `node scripts/bench-e2e.ts`');
+    expect(text).to.include('_No results yet: run `npm run bench:codec`');
+  });
+
+  it('renders any other benchmark record generically: scalars, lists of records as tables, goals', () => {
+    const e2eSection = doc.slice(doc.indexOf('## End to end'), doc.indexOf('## soak'));
+    expect(e2eSection).to.include('| steps | 200, 400 |');
+    expect(e2eSection).to.include('| best closed tps | 195 |');
+    expect(e2eSection).to.include('| offered tps | p99 ms | rss mb › v0-overlay | kept up |');
+    expect(e2eSection).to.include('| 400 | 3 378 | 334 | no |');
+    expect(e2eSection).to.include('| highest sustained closed TPS | ≥ 1 000 tx/s | 195 tx/s | **no** |');
   });
 
   it('puts the hand-written notes around the generated figures', () => {

@@ -57,9 +57,9 @@ export function goalsTable(goals: unknown): string {
   return '';
 }
 
-/** camelCase → words: "pullDuplicatesAtMost1Pct" → "pull duplicates at most 1 pct". */
+/** camelCase → words: "pullDuplicatesAtMost1Pct" → "pull duplicates at most 1 pct"; "p50Ms" → "p50 ms". */
 export function humanize(key: string): string {
-  return key.replace(/([a-z])([A-Z0-9])/g, '$1 $2').replace(/([0-9])([A-Z])/g, '$1 $2').toLowerCase();
+  return key.replace(/([a-z0-9])([A-Z])/g, '$1 $2').replace(/([a-z]{2,})([0-9])/g, '$1 $2').toLowerCase();
 }
 
 /** Hand-written notes kept beside the charts: `<bench>.intro.md` goes before the figures, `<bench>.md` after. */
