@@ -4,7 +4,7 @@
 // ---- constants --------------------------------------------------------------------------------------------------
 const WIDTH = 640;
 const HEIGHT = 360;
-const MARGIN = { top: 40, right: 20, bottom: 70, left: 70 };
+const MARGIN = { top: 40, right: 20, bottom: 86, left: 70 };
 /** Colour-blind-safe palette (Okabe–Ito). */
 const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#D55E00', '#CC79A7', '#56B4E9', '#F0E442', '#000000'];
 const FONT = 'font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif"';
@@ -187,13 +187,30 @@ function frame(title: string): string {
 }
 
 function legend(names: readonly string[]): string {
-  const y = HEIGHT - 16;
+  // Entries left to right, wrapping onto a second row when they would run past the right edge.
+  const width = (n: string) => 28 + n.length * 6.2;
+  const rows: string[][] = [[]];
   let x = MARGIN.left;
-  return names
-    .map((n, i) => {
-      const s = `<rect x="${x}" y="${y - 9}" width="12" height="12" fill="${PALETTE[i % PALETTE.length]}"/>` + text(x + 16, y + 1, n, 'start', 11);
-      x += 28 + n.length * 6.2;
-      return s;
+  for (const n of names) {
+    if (x + width(n) > WIDTH - MARGIN.right && rows.at(-1)!.length > 0) {
+      rows.push([]);
+      x = MARGIN.left;
+    }
+    rows.at(-1)!.push(n);
+    x += width(n);
+  }
+  let i = 0;
+  return rows
+    .map((row, r) => {
+      const y = HEIGHT - 16 - (rows.length - 1 - r) * 16;
+      let rx = MARGIN.left;
+      return row
+        .map((n) => {
+          const s = `<rect x="${rx.toFixed(1)}" y="${y - 9}" width="12" height="12" fill="${PALETTE[i++ % PALETTE.length]}"/>` + text(rx + 16, y + 1, n, 'start', 11);
+          rx += width(n);
+          return s;
+        })
+        .join('');
     })
     .join('');
 }

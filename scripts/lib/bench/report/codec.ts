@@ -81,11 +81,12 @@ export function renderCodec(d: CodecJson): Omit<Section, 'title' | 'bench'> {
   const charts: Chart[] = [];
   const series = [
     ...(d.socket.length ? [
-      { name: 'socket, ours', points: d.socket.map((r) => [r.payloadBytes, r.ours.mbPerSec] as const).sort((a, b) => a[0] - b[0]) },
-      { name: 'socket, bare', points: d.socket.map((r) => [r.payloadBytes, r.bare.mbPerSec] as const).sort((a, b) => a[0] - b[0]), dashed: true },
+      { name: 'socket, ours', points: d.socket.map((r) => [r.payloadBytes, r.ours.mbPerSec] as const), markersOnly: true },
+      { name: 'socket, bare', points: d.socket.map((r) => [r.payloadBytes, r.bare.mbPerSec] as const), markersOnly: true },
     ] : []),
-    ...(d.inProcess.length ? [{ name: 'in-process enc+dec', points: d.inProcess.map((r) => [r.frameBytes, r.roundTripMBPerSec] as const).sort((a, b) => a[0] - b[0]) }] : []),
+    ...(d.inProcess.length ? [{ name: 'in-process enc+dec', points: d.inProcess.map((r) => [r.frameBytes, r.roundTripMBPerSec] as const), markersOnly: true }] : []),
   ];
+  // Markers, not lines: the three messages differ in kind (one tx, a hash list, a batch), not only in size.
   if (series.length > 0) {
     charts.push({
       file: 'codec-throughput.svg',

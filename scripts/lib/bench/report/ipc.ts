@@ -103,7 +103,7 @@ export function renderIpc(d: IpcRecord): Omit<Section, 'title' | 'bench'> {
       logY: true,
       series: [
         { name: 'checks off', points: bySize((s) => s.off.txPerSec) },
-        ...(main.on.map((m) => ({ name: `checks on, ${m.verifyThreads} threads`, points: [[main.txBytes, m.txPerSec] as const], markersOnly: true }))),
+        ...(main.on.map((m) => ({ name: `checks on, verify_threads ${m.verifyThreads}`, points: [[main.txBytes, m.txPerSec] as const], markersOnly: true }))),
         { name: 'bare socket', points: bySize((s) => s.bare.txPerSec), dashed: true },
       ],
       refLines: [
