@@ -3,7 +3,7 @@
 // and the RSS of every process. The answer is the highest step whose closed TPS keeps up (≥ 90 % of the offered
 // load) with p99 within 3 s. Then the mempool memory check: one overlay filled to its default 100,000 txs, kept
 // under submission load, RSS sampled. Writes bench-results/e2e.json.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -11,6 +11,7 @@ import { OverlayClient } from '../core-bridge/src/client/overlay-client.ts';
 import { LoadGenerator } from '../core-bridge/src/loadgen/load-generator.ts';
 import { createLogger } from '../overlay/src/util/log.ts';
 import { machineInfo } from './lib/bench/machine.ts';
+import { rssMb } from './lib/bench/proc-mem.ts';
 import { commandLine, goal, writeBenchRecord } from './lib/bench/results.ts';
 import { paymentSet, shapeFor } from './lib/bench/signed-payments.ts';
 import { startOverlayNet } from './lib/overlay-net.ts';
@@ -39,15 +40,6 @@ const stepSec = Number(values['step-sec']);
 const n = Number(values.validators);
 const accounts = Number(values.accounts);
 
-function rssMb(pid: number | null | undefined): number | null {
-  if (!pid) return null;
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : null;
-  } catch {
-    return null;
-  }
-}
 
 const machine = machineInfo();
 const root = mkdtempSync(join(tmpdir(), 'bench-e2e-'));

@@ -2,13 +2,14 @@
 // under load for N minutes, sampling the RSS of every process each second (and the overlays' V8 heap). The report
 // compares each process's memory at the end with the start of the steady state (after a warm-up): flat means
 // end / start ≤ 1.2. Writes bench-results/soak.json; exits 1 when a process grew past that.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LoadGenerator } from '../core-bridge/src/loadgen/load-generator.ts';
 import { createLogger } from '../overlay/src/util/log.ts';
 import { machineInfo } from './lib/bench/machine.ts';
+import { rssMb } from './lib/bench/proc-mem.ts';
 import { commandLine, goal, writeBenchRecord } from './lib/bench/results.ts';
 import { PASSPHRASE, coreStats, validatorNet } from './lib/validator-net.ts';
 
@@ -30,15 +31,6 @@ if (!(totalSec > 0) || !(tps >= 0) || !(n >= 2)) {
   process.exit(2);
 }
 
-function rssMb(pid: number | null | undefined): number | null {
-  if (!pid) return null;
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : null;
-  } catch {
-    return null;
-  }
-}
 
 const machine = machineInfo();
 const root = mkdtempSync(join(tmpdir(), 'soak-'));
