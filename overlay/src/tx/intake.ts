@@ -3,6 +3,7 @@
 // what fails its checks is remembered so it is never fetched or flooded again.
 import { Counter, type Registry } from 'prom-client';
 import type { TxReasonName, TxStatusName } from '#ipc-protocol';
+import { toHex } from '../util/bytes.ts';
 import type { CheckOutcome } from './checker.ts';
 import type { AddResult } from './mempool.ts';
 import type { TxInfo } from './types.ts';
@@ -54,7 +55,7 @@ export class TxIntake {
     let v: Verdict;
     if (!c.ok) {
       const status = c.reason === 'RATE_LIMITED' ? 'TRY_AGAIN_LATER' : 'INVALID';
-      if (status === 'INVALID') this.opts.onRejected(Buffer.from(c.hash).toString('hex'), from, c.reason);
+      if (status === 'INVALID') this.opts.onRejected(toHex(c.hash), from, c.reason);
       v = { status, reason: c.reason, hash: c.hash };
     } else {
       const r = this.opts.add(c.tx);
