@@ -45,10 +45,10 @@ export const OUTBOUND_PRUNE_GRACE_MS = 10_000;
 /** Ours: graceful close budget before a connection is aborted. */
 export const CLOSE_TIMEOUT_MS = 2_000;
 /**
- * Ours: a new connection from a peer that already has one in the same direction, or one open this long, means the
- * peer restarted (a killed QUIC peer leaves no trace until the idle timeout). Gossipsub keeps its streams on the
- * old, dead connection, so the peer is hung up on entirely and redialled fresh. A simultaneous dial (one inbound,
- * one outbound, opened together) is not this.
+ * Ours: a peer that dials again on the same transport, or whose other connection has been open this long, has
+ * restarted (a killed QUIC peer leaves no trace until the idle timeout). Gossipsub keeps its streams on the old,
+ * dead connection, so the peer is hung up on entirely and redialled fresh. A simultaneous dial (opposite
+ * directions) or a dial racing over QUIC and TCP (two transports) opened together is not this.
  */
 export const RESTART_DETECT_MS = 2_000;
 /** Bound of each address list (config + SET_PEER_CONFIG): the IPC wire bound of SET_PEER_CONFIG lists. */
@@ -502,9 +502,10 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
         (c) =>
           c !== conn &&
           c.status === 'open' &&
-          // Same direction twice: the peer dialled again (it restarted). Opposite directions: a simultaneous dial,
-          // unless the other connection is old.
-          (c.direction === conn.direction || now - c.timeline.open >= RESTART_DETECT_MS),
+          // A second connection in the same direction on the same transport: the peer dialled anew — it restarted.
+          // (A dial racing over QUIC and TCP at once gives two transports; a simultaneous dial, two directions.)
+          ((c.direction === conn.direction && transportOf(c.remoteAddr) === transportOf(conn.remoteAddr)) ||
+            now - c.timeline.open >= RESTART_DETECT_MS),
       );
     if (!stale) return false;
     const id = conn.remotePeer.toString();
