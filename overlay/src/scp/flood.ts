@@ -17,6 +17,8 @@ import type { ScpMetrics } from './metrics.ts';
  */
 const PENDING_MAX = 1000;
 const PENDING_MAX_AGE_MS = 30_000;
+/** Ours: how often held envelopes look for a reachable subscriber (no event marks an outbound stream opening). */
+const PENDING_RETRY_MS = 100;
 
 export interface ScpFloodOptions {
   node: OverlayNode;
@@ -38,6 +40,7 @@ export class ScpFlood {
   private readonly seen: BoundedSet<string>;
   private pending: { bytes: Uint8Array; at: number }[] = [];
   private readonly onSubscriptionChange = () => void this.flushPending();
+  private retry: NodeJS.Timeout | null = null;
 
   constructor(opts: ScpFloodOptions) {
     this.opts = opts;
@@ -56,6 +59,8 @@ export class ScpFlood {
     node.services.pubsub.removeEventListener('subscription-change', this.onSubscriptionChange);
     node.services.pubsub.unsubscribe(topic);
     node.services.pubsub.topicValidators.delete(topic);
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = null;
     this.pending = [];
   }
 
@@ -74,7 +79,7 @@ export class ScpFlood {
     this.opts.metrics.broadcast.inc();
     // Copy: the bytes are a view into the IPC receive buffer and gossipsub keeps messages for gossip.
     const copy = Uint8Array.prototype.slice.call(bytes);
-    if (this.subscribers() === 0) {
+    if (this.reachable() === 0) {
       // Published now it would reach nobody and then be refused as a duplicate on re-broadcast: hold it.
       this.pending.push({ bytes: copy, at: Date.now() });
       if (this.pending.length > PENDING_MAX) {
@@ -82,13 +87,32 @@ export class ScpFlood {
         this.opts.metrics.pendingDropped.inc();
       }
       this.opts.metrics.pending.set(this.pending.length);
+      this.scheduleRetry();
       return;
     }
     await this.publish(copy);
   }
 
-  private subscribers(): number {
-    return this.opts.node.services.pubsub.getSubscribers(this.opts.topic).length;
+  /**
+   * Subscribers gossipsub can send to now. A peer's subscription arrives on its stream to us; ours to it may open
+   * a moment later, and a message published in between never reaches it (a mesh peer gets no gossip to repair it).
+   */
+  private reachable(): number {
+    const pubsub = this.opts.node.services.pubsub;
+    const subscribers = pubsub.getSubscribers(this.opts.topic);
+    // The implementation has streamsOutbound; the exported GossipSub interface does not declare it.
+    const outbound = (pubsub as { streamsOutbound?: Map<string, unknown> }).streamsOutbound;
+    return outbound === undefined ? subscribers.length : subscribers.filter((p) => outbound.has(p.toString())).length;
+  }
+
+  /** No event says an outbound stream opened: while envelopes are held, look again shortly. */
+  private scheduleRetry(): void {
+    if (this.retry !== null || this.pending.length === 0) return;
+    this.retry = setTimeout(() => {
+      this.retry = null;
+      void this.flushPending();
+    }, PENDING_RETRY_MS);
+    this.retry.unref();
   }
 
   private async publish(bytes: Uint8Array): Promise<void> {
@@ -102,7 +126,8 @@ export class ScpFlood {
   }
 
   private async flushPending(): Promise<void> {
-    if (this.pending.length === 0 || this.subscribers() === 0) return;
+    if (this.pending.length === 0) return;
+    if (this.reachable() === 0) return this.scheduleRetry();
     const cutoff = Date.now() - PENDING_MAX_AGE_MS;
     const batch = this.pending.filter((p) => p.at >= cutoff);
     this.opts.metrics.pendingDropped.inc(this.pending.length - batch.length);
