@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CoreConnection } from '../core-bridge/src/client/connection.ts';
 import { makePayment, testKeypair } from '../tests/fixtures/txs.ts';
+import { MempoolSampler, metricsOf, sumOf, waitUntil } from './lib/bench/propagation.ts';
 import { dialsOf, randomRegularGraph, startOverlayNet, type OverlayNet } from './lib/overlay-net.ts';
 
 const PASSPHRASE = 'Test SDF Network ; September 2015';
@@ -51,28 +52,6 @@ function percentile(xs: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
 }
 
-async function metricsOf(adminUrl: string): Promise<Map<string, number>> {
-  const text = await (await fetch(`${adminUrl}/metrics`)).text();
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (line.startsWith('#') || line === '') continue;
-    const i = line.lastIndexOf(' ');
-    out.set(line.slice(0, i), Number(line.slice(i + 1)));
-  }
-  return out;
-}
-
-const sumOf = (m: Map<string, number>, prefix: string) =>
-  [...m].filter(([k]) => k.startsWith(prefix)).reduce((a, [, v]) => a + v, 0);
-
-async function waitUntil(what: string, cond: () => Promise<boolean>, deadlineMs: number): Promise<void> {
-  const end = Date.now() + deadlineMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 console.log(`bench-flood: ${n} nodes, ${degree}-regular, ${rate} tx/s for ${durationSec} s (${total} txs per mode), modes ${modes.join(', ')}`);
 const edges = randomRegularGraph(n, degree, random);
 const injectAt = Array.from({ length: total }, () => Math.floor(random() * n));
@@ -110,31 +89,9 @@ async function runMode(mode: 'pull' | 'push'): Promise<ModeResult> {
     }, 30_000);
 
     // Mempool sizes, sampled: arrival of the k-th tx at a node = first sample with count ≥ k.
-    const samples: { t: number; counts: number[] }[] = [];
     let rid = 1n;
-    const pending = new Map<bigint, (count: number) => void>();
-    for (const c of cores) {
-      c.on('message', (m) => {
-        if (m.type === 'STATS_REPLY') {
-          pending.get(m.requestId)?.(m.stats.mempoolTxs);
-          pending.delete(m.requestId);
-        }
-      });
-    }
-    const stats = (i: number) =>
-      new Promise<number>((resolve) => {
-        const id = rid++;
-        pending.set(id, resolve);
-        cores[i]!.send({ type: 'GET_STATS', requestId: id });
-      });
-    let polling = true;
-    const poller = (async () => {
-      while (polling) {
-        const t = Date.now();
-        samples.push({ t, counts: await Promise.all(cores.map((_, i) => stats(i))) });
-        await new Promise((r) => setTimeout(r, Math.max(0, POLL_MS - (Date.now() - t))));
-      }
-    })();
+    const sampler = new MempoolSampler(cores, { pollMs: POLL_MS, nextRequestId: () => rid++ });
+    sampler.start();
 
     const submittedAt: number[] = [];
     const start = Date.now();
@@ -152,20 +109,11 @@ async function runMode(mode: 'pull' | 'push'): Promise<ModeResult> {
         }
       }, 5);
     });
-    await waitUntil('every node to hold every tx', async () => (samples.at(-1)?.counts ?? []).every((c) => c >= total), SETTLE_DEADLINE_MS);
-    polling = false;
-    await poller;
+    await waitUntil('every node to hold every tx', async () => sampler.last.every((c) => c >= total), SETTLE_DEADLINE_MS);
+    await sampler.stop();
     const elapsedSec = (Date.now() - start) / 1000;
 
-    const latencies: number[] = [];
-    for (let k = 1; k <= total; k++) {
-      let all = 0;
-      for (let i = 0; i < n; i++) {
-        const s = samples.find((x) => x.counts[i]! >= k);
-        all = Math.max(all, s?.t ?? Infinity);
-      }
-      latencies.push(all - submittedAt[k - 1]!);
-    }
+    const latencies = sampler.latenciesToAll(submittedAt);
 
     const perNode = [];
     let sumBytes = 0;
