@@ -1,20 +1,16 @@
 // End to end: 4 validators (overlay + reference core each) on this machine, 1 s ledgers, under a stepped load of
 // signed payments. For each step: closed TPS and submission → externalization p50/p99 (from core v0's tracker),
 // and the RSS of every process. The answer is the highest step whose closed TPS keeps up (≥ 90 % of the offered
-// load) with p99 within 3 s. Then the mempool memory check: one overlay filled to its default 100,000 txs, kept
-// under submission load, RSS sampled. Writes bench-results/e2e.json.
+// load) with p99 within 3 s. Writes bench-results/e2e.json. (The mempool memory check is scripts/bench-mempool.ts.)
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { OverlayClient } from '../core-bridge/src/client/overlay-client.ts';
 import { LoadGenerator } from '../core-bridge/src/loadgen/load-generator.ts';
 import { createLogger } from '../overlay/src/util/log.ts';
 import { machineInfo } from './lib/bench/machine.ts';
 import { rssMb } from './lib/bench/proc-mem.ts';
 import { commandLine, goal, writeBenchRecord } from './lib/bench/results.ts';
-import { paymentSet, shapeFor } from './lib/bench/signed-payments.ts';
-import { startOverlayNet } from './lib/overlay-net.ts';
 import { PASSPHRASE, coreStats, validatorNet } from './lib/validator-net.ts';
 
 /** The issue's bar: p99 submission → externalization within 3 s. */
@@ -23,8 +19,6 @@ const P99_LIMIT_MS = 3000;
 const KEEP_UP = 0.9;
 /** Seconds of each step before measuring (the mempool and latencies settle). */
 const WARMUP_SEC = 5;
-const MEMPOOL_TXS = 100_000;
-const RSS_LIMIT_MB = 300;
 
 const { values } = parseArgs({
   options: {
@@ -32,7 +26,6 @@ const { values } = parseArgs({
     'step-sec': { type: 'string', default: '20' },
     validators: { type: 'string', default: '4' },
     accounts: { type: 'string', default: '20000' },
-    'skip-mempool': { type: 'boolean', default: false },
   },
 });
 const steps = values.steps.split(',').map(Number).filter((x) => x > 0);
@@ -93,37 +86,9 @@ try {
 const best = results.filter((s) => s.keptUp).reduce((m, s) => Math.max(m, s.closedTps), 0);
 console.log(`highest sustained closed TPS with p99 ≤ ${P99_LIMIT_MS} ms: ${best.toFixed(0)}`);
 
-// Mempool memory: one overlay, its default 100,000-tx mempool filled, then kept under submission load.
-let mempool: { txs: number; rssStartMb: number | null; rssPeakMb: number; secs: number } | null = null;
-if (!values['skip-mempool']) {
-  const one = await startOverlayNet({ n: 1, toml: '[tx]\nverify_signatures = false' });
-  try {
-    const o = one.overlays[0]!;
-    const pid = o.launched.proc.pid;
-    const client = await OverlayClient.connect({ socketPath: o.socketPath, networkPassphrase: PASSPHRASE });
-    const rssStart = rssMb(pid);
-    console.log(`building ${MEMPOOL_TXS + 20_000} payments for the mempool check (signature checks off)…`);
-    const txs = paymentSet({ count: MEMPOOL_TXS + 20_000, shape: shapeFor(250), firstAccount: 5_000_000, signed: false, networkPassphrase: PASSPHRASE });
-    let peak = 0;
-    const t0 = Date.now();
-    for (let i = 0; i < txs.length; i += 1000) {
-      await client.submitTxBatch(txs.slice(i, i + 1000));
-      peak = Math.max(peak, rssMb(pid) ?? 0);
-    }
-    const stats = await client.stats();
-    const heap = await fetch(`${o.ready.admin}/metrics`).then((r) => r.text()).then((t) => /^overlay_nodejs_heap_size_used_bytes (\S+)$/m.exec(t)?.[1]);
-    console.log(`heap used after the fill: ${(Number(heap) / 2 ** 20).toFixed(0)} MiB`);
-    mempool = { txs: stats.mempoolTxs, rssStartMb: rssStart, rssPeakMb: peak, secs: (Date.now() - t0) / 1000 };
-    console.log(`mempool: ${stats.mempoolTxs} txs held; overlay RSS ${rssStart?.toFixed(0)} MB at start, peak ${peak.toFixed(0)} MB`);
-    await client.close();
-  } finally {
-    await one.stop();
-  }
-}
 rmSync(root, { recursive: true, force: true });
 
 const goals = [goal('highest sustained closed TPS, 1 s ledgers, p99 ≤ 3 s', best, 1000, 'tx/s', 'min')];
-if (mempool) goals.push(goal(`overlay RSS with a full mempool (${mempool.txs} txs)`, mempool.rssPeakMb, RSS_LIMIT_MB, 'MB', 'max'));
 for (const g of goals) console.log(`goal: ${g.what}: ${g.measured.toFixed(0)} ${g.unit} (target ${g.kind === 'min' ? '≥' : '≤'} ${g.target}) ${g.met ? 'met' : 'NOT met'}`);
 const file = writeBenchRecord({
   bench: 'e2e',
@@ -131,7 +96,7 @@ const file = writeBenchRecord({
   at: new Date().toISOString(),
   machine: machine.end(),
   params: { validators: n, ledgerMs: 1000, steps, stepSec, warmupSec: WARMUP_SEC, accounts },
-  results: { steps: results, bestClosedTps: best, mempool },
+  results: { steps: results, bestClosedTps: best },
   goals,
 });
 console.log(`wrote ${file}`);

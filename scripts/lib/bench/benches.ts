@@ -13,4 +13,5 @@ export const KNOWN_BENCHES: readonly KnownBench[] = [
   { bench: 'ipc', title: 'IPC: core ⇄ overlay', script: 'scripts/bench-ipc.ts', run: 'node scripts/bench-ipc.ts' },
   { bench: 'flood', title: 'Tx flooding', script: 'scripts/bench-flood.ts', run: 'npm run bench:flood' },
   { bench: 'e2e', title: 'End to end', script: 'scripts/bench-e2e.ts', run: 'node scripts/bench-e2e.ts' },
+  { bench: 'mempool', title: 'Mempool memory', script: 'scripts/bench-mempool.ts', run: 'node scripts/bench-mempool.ts' },
 ];
