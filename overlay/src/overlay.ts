@@ -144,6 +144,7 @@ export class Overlay extends EventEmitter<OverlayEvents> {
       log: log.child('scp'),
       metrics: scpMetrics,
       deliver: (bytes, env, from) => this.deliverScp(bytes, env, from),
+      onMisbehave: this.misbehaved,
     });
     this.scpState = new ScpState({
       node: this.node,

@@ -1,8 +1,9 @@
 // Misbehaviour scores of peers, and the ban that follows. Each offence a peer commits on our peer protocols
 // (malformed or oversized frames, unknown frame types, announcements beyond the caps, GETDATA beyond its rate, tx
-// bodies with bad signatures or XDR, tx-set / quorum-set replies that are not what was asked) adds its weight to the
-// peer's score; the score halves every `halfLifeMs`. Past `threshold` the peer's node key is banned for `banMs`
-// through the BanList (whose 'banned' listeners hang up on it) and the peer is disconnected.
+// bodies with bad signatures or XDR, SCP envelopes that do not decode or verify, tx-set / quorum-set replies that
+// are not what was asked) adds its weight to the peer's score; the score halves every `halfLifeMs`. Past
+// `threshold` the peer's node key is banned for `banMs` through the BanList (whose 'banned' listeners hang up on
+// it) and the peer is disconnected.
 //
 // Weights are ours, chosen so that a peer that is merely slow or unlucky never reaches the threshold while a
 // hostile one does within a handful of frames (see docs/security.md). With the default threshold of 100, offences
@@ -10,6 +11,8 @@
 //  - oversized frames and lying replies weigh 60: the 2nd is a ban;
 //  - malformed frames and unknown frame types weigh 30: the 4th is a ban;
 //  - bad tx bodies weigh 11: the 10th is a ban (honest overlays check signatures before flooding);
+//  - bad SCP envelopes weigh 25: the 4th is a ban (honest overlays verify every envelope before relaying it, SCP is
+//    a few envelopes per validator per ledger, and each bad one costs a signature check on our main thread);
 //  - INV beyond the announcement cap weighs 0.1 per frame: an honest peer announcing its whole mempool on connect
 //    (100,000 txs = 100 frames) adds 10, a spammer at wire speed is banned within a second;
 //  - GETDATA beyond the per-peer rate weighs 2 per frame refused (an honest peer catching up may brush the limit).
@@ -36,6 +39,11 @@ export const OFFENCE_WEIGHTS = {
   getdata_flood: 2,
   /** A tx body from the peer with a bad signature, XDR that does not decode, or for another network. */
   bad_tx: 11,
+  /**
+   * An SCP envelope from the peer (gossip or SCP state) that does not decode or whose signature does not verify.
+   * Not duplicates or old envelopes: those are relayed by honest peers all the time.
+   */
+  bad_envelope: 25,
   /** A tx-set or quorum-set reply that does not decode or does not hash to what was asked. */
   lying_reply: 60,
 } as const;

@@ -1,10 +1,11 @@
 // SCP envelope flooding over gossipsub (one topic per network). Each envelope is decoded and its signature checked
 // once, in the topic validator; a valid new one is delivered to core exactly once and relayed by gossipsub; an
-// invalid one is rejected (the sender's gossipsub score drops). Dedup by envelope hash in bounded memory also
-// covers envelopes that arrive through SCP state responses. Gossipsub has its own stream per peer, so SCP never
-// queues behind tx traffic.
+// invalid one is rejected and reported as the sender's misbehaviour (onMisbehave → PeerScorer), and its gossipsub
+// score drops (SCP_TOPIC_SCORE). Dedup by envelope hash in bounded memory also covers envelopes that arrive through
+// SCP state responses. Gossipsub has its own stream per peer, so SCP never queues behind tx traffic.
 import type { PeerId } from '@libp2p/interface';
 import { TopicValidatorResult } from '@libp2p/gossipsub';
+import { createTopicScoreParams, validateTopicScoreParams, type TopicScoreParams } from '@libp2p/gossipsub/score';
 import type { OverlayNode } from '../p2p/node.ts';
 import { BoundedSet } from '../util/bounded.ts';
 import type { Logger } from '../util/log.ts';
@@ -19,6 +20,30 @@ const PENDING_MAX = 1000;
 const PENDING_MAX_AGE_MS = 30_000;
 /** Ours: how often held envelopes look for a reachable subscriber (no event marks an outbound stream opening). */
 const PENDING_RETRY_MS = 100;
+/** gossipsub's default decayInterval: its counters decay once a second. */
+const GOSSIP_DECAY_INTERVAL_MS = 1000;
+/** Ours, as scoring.half_life_ms's default: gossipsub's count of a peer's invalid envelopes halves every minute. */
+const GOSSIP_INVALID_HALF_LIFE_MS = 60_000;
+
+/**
+ * Gossipsub's own peer score on the SCP topic. Without parameters for a topic gossipsub scores nothing on it, and a
+ * Reject from our validator would not touch the sender's score. Only P4, invalid messages, counts (its count squared
+ * × −4): SCP is a few envelopes per validator per ledger, so the delivery-rate terms (P1–P3b) would mark honest,
+ * quiet peers down. With gossipsub's default thresholds, one invalid envelope (−4) takes the sender out of our mesh
+ * at the next heartbeat, two (−16) stop gossip with it, four (−64) stop publishing to it, five (−100) ignore
+ * everything it sends — a step after PeerScorer bans it at the fourth (bad_envelope), and a defence even with
+ * [scoring] disabled.
+ */
+export const SCP_TOPIC_SCORE: TopicScoreParams = createTopicScoreParams({
+  topicWeight: 1,
+  timeInMeshWeight: 0,
+  firstMessageDeliveriesWeight: 0,
+  meshMessageDeliveriesWeight: 0,
+  meshFailurePenaltyWeight: 0,
+  invalidMessageDeliveriesWeight: -4,
+  invalidMessageDeliveriesDecay: 0.5 ** (GOSSIP_DECAY_INTERVAL_MS / GOSSIP_INVALID_HALF_LIFE_MS),
+});
+validateTopicScoreParams(SCP_TOPIC_SCORE);
 
 export interface ScpFloodOptions {
   node: OverlayNode;
@@ -29,7 +54,12 @@ export interface ScpFloodOptions {
   metrics: ScpMetrics;
   /** A new, valid envelope for core. */
   deliver: (bytes: Uint8Array, envelope: CheckedEnvelope, from: PeerId | null) => void;
+  /** A peer sent an envelope that does not decode or verify (duplicates and old envelopes are no offence). */
+  onMisbehave?(peer: string, reason: string, kind: 'bad_envelope'): void;
 }
+
+/** The implementation's score parameters; the exported GossipSub interface has no setter for a topic's. */
+type ScoredPubsub = { score?: { params?: { topics?: Record<string, TopicScoreParams> } } };
 
 function key(hash: Uint8Array): string {
   return Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength).toString('base64');
@@ -50,6 +80,9 @@ export class ScpFlood {
   start(): void {
     const { node, topic } = this.opts;
     node.services.pubsub.topicValidators.set(topic, (peer, msg) => this.validate(msg.data, peer));
+    const scoreTopics = (node.services.pubsub as ScoredPubsub).score?.params?.topics;
+    if (scoreTopics) scoreTopics[topic] = SCP_TOPIC_SCORE;
+    else this.opts.log.warn('gossipsub exposes no topic score parameters: rejected envelopes will not lower gossip scores');
     node.services.pubsub.addEventListener('subscription-change', this.onSubscriptionChange);
     node.services.pubsub.subscribe(topic);
   }
@@ -59,6 +92,7 @@ export class ScpFlood {
     node.services.pubsub.removeEventListener('subscription-change', this.onSubscriptionChange);
     node.services.pubsub.unsubscribe(topic);
     node.services.pubsub.topicValidators.delete(topic);
+    delete (node.services.pubsub as ScoredPubsub).score?.params?.topics?.[topic];
     if (this.retry) clearTimeout(this.retry);
     this.retry = null;
     this.pending = [];
@@ -149,6 +183,8 @@ export class ScpFlood {
     if (!verdict.ok) {
       metrics.received.labels(verdict.reason).inc();
       this.opts.log.debug('rejecting SCP envelope', { reason: verdict.reason, from: from?.toString() });
+      // An honest overlay verifies every envelope before it relays or serves it: a bad one is the sender's doing.
+      if (from !== null) this.opts.onMisbehave?.(from.toString(), `SCP envelope: ${verdict.reason}`, 'bad_envelope');
       return TopicValidatorResult.Reject;
     }
     if (!this.seen.add(key(verdict.envelope.hash))) {
