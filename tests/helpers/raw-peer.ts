@@ -1,5 +1,7 @@
 // A bare libp2p peer for protocol tests: a real libp2p node (the overlay's own transport stack) that speaks the
-// tx-flood protocol frame by frame, so a test can announce without answering, die mid-request, or send garbage.
+// tx-flood protocol frame by frame, so a test can announce without answering, die mid-request, or send garbage;
+// and publishes on the SCP topic by gossip whatever bytes a test gives it.
+import { peerIdFromString } from '@libp2p/peer-id';
 import { multiaddr } from '@multiformats/multiaddr';
 import { Keypair } from '@stellar/stellar-base';
 import { networkIdOf } from '#ipc-protocol';
@@ -10,6 +12,7 @@ import { protocolIds, type ProtocolIds } from '../../overlay/src/p2p/protocols.t
 import { MAX_FLOOD_FRAME } from '../../overlay/src/tx/flood/wire.ts';
 import type { OverlayProcess } from './overlay-process.ts';
 import { TESTNET } from './raw-core.ts';
+import { waitFor } from './wait.ts';
 
 export interface Frame {
   type: number;
@@ -63,6 +66,26 @@ export class RawPeer {
   send(type: number, payload: Uint8Array): void {
     if (!this.out) throw new Error('not connected');
     this.out.send(type, payload);
+  }
+
+  /** Joins the SCP topic, as an overlay does (the overlay then grafts us into its mesh on a heartbeat). */
+  subscribeScp(): void {
+    this.node.services.pubsub.subscribe(this.protocols.scpTopic);
+  }
+
+  /**
+   * Publishes bytes on the SCP topic once `o` subscribes to it and our gossipsub stream to it is open (published
+   * before, a message reaches nobody and cannot be published again: gossipsub refuses it as a duplicate).
+   */
+  async publishScp(o: OverlayProcess, envelope: Uint8Array): Promise<void> {
+    const pubsub = this.node.services.pubsub;
+    const overlay = peerIdFromString(o.peerId);
+    // The implementation has streamsOutbound; the exported GossipSub interface does not declare it.
+    const outbound = (pubsub as { streamsOutbound?: Map<string, unknown> }).streamsOutbound;
+    await waitFor('the overlay reachable on the SCP topic', () =>
+      pubsub.getSubscribers(this.protocols.scpTopic).some((p) => p.equals(overlay)) && (outbound?.has(o.peerId) ?? true),
+    );
+    await pubsub.publish(this.protocols.scpTopic, envelope);
   }
 
   async stop(): Promise<void> {

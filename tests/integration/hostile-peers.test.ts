@@ -2,17 +2,20 @@
 // send garbage, malformed and oversized flood frames, INV spam beyond the announcement cap, GETDATA beyond the
 // per-peer rate, and txs with bad signatures. Each time the overlay stays up, scores the peer, and past the
 // threshold bans its node key (the peer is dropped, its next connection refused), while a tx submitted at a second,
-// honest overlay still reaches the first. Peers that lie in tx-set and quorum-set replies are banned the same way.
+// honest overlay still reaches the first. Peers that lie in tx-set and quorum-set replies, and peers that gossip SCP
+// envelopes with bad signatures, are banned the same way.
 import { expect } from 'chai';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { noise } from '@chainsafe/libp2p-noise';
 import { yamux } from '@chainsafe/libp2p-yamux';
 import { generateKeyPair } from '@libp2p/crypto/keys';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { tcp } from '@libp2p/tcp';
 import { multiaddr } from '@multiformats/multiaddr';
+import { Keypair } from '@stellar/stellar-base';
 import { createLibp2p } from 'libp2p';
-import { TxStatus } from '#ipc-protocol';
+import { TxStatus, networkIdOf } from '#ipc-protocol';
+import { ScpSigner } from '../../core-bridge/src/scp/envelopes.ts';
 import { stellarKeyOf } from '../../overlay/src/identity/node-key.ts';
 import { FramedStream } from '../../overlay/src/p2p/framed-stream.ts';
 import { QsetWire } from '../../overlay/src/qset/quorum-sets.ts';
@@ -21,7 +24,7 @@ import { FloodFrame, MAX_FLOOD_FRAME, encodeHashes, encodeInv, encodeTxs } from 
 import { TxSetWire } from '../../overlay/src/txset/tx-sets.ts';
 import { corrupt, garbage, makePayment, testKeypair } from '../fixtures/txs.ts';
 import { getJson, metric, startOverlay, type OverlayProcess } from '../helpers/overlay-process.ts';
-import { RawCore } from '../helpers/raw-core.ts';
+import { RawCore, TESTNET } from '../helpers/raw-core.ts';
 import { RawPeer } from '../helpers/raw-peer.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -33,6 +36,9 @@ function frame(type: number, payload: Uint8Array, length = payload.length): Buff
   b.set(payload, 8);
   return b;
 }
+
+const sameBytes = (x: Uint8Array, y: Uint8Array) => Buffer.from(x).equals(Buffer.from(y));
+const qsetHash = createHash('sha256').update('qset').digest();
 
 const u32 = (n: number) => {
   const b = Buffer.alloc(4);
@@ -236,6 +242,43 @@ describe('hostile peers (real processes)', function () {
     // One fetch asks every peer again each round (1.5 s apart) until its deadline: the liar lies twice.
     coreA.send({ type: 'FETCH_TX_SET', requestId: rid++, hash: randomBytes(32) });
     await expectBanned(txSetLiar, 'lying_reply');
+    await honestTrafficFlows();
+  });
+
+  it('SCP envelopes with bad signatures: rejected, never relayed, out of the gossip mesh at the first, banned at the fourth', async () => {
+    const p = await attacker();
+    p.subscribeScp();
+    const mesh = () => metric(a, /^overlay_scp_mesh_peers /);
+    // The honest neighbour and the attacker.
+    await waitFor('the attacker in the SCP mesh', async () => (await mesh()) >= 2);
+    const signer = new ScpSigner(Keypair.random().secret(), networkIdOf(TESTNET));
+    let slot = 1n;
+    const envelope = () => signer.externalize(slot++, randomBytes(32), qsetHash);
+    const badSignature = () => {
+      const e = Buffer.from(envelope());
+      e[e.length - 1]! ^= 0xff;
+      return e;
+    };
+    // A valid envelope from it is delivered, and no offence.
+    const good = envelope();
+    await p.publishScp(a, good);
+    await coreA.next('SCP_RECEIVED', (m) => sameBytes(m.envelope, good));
+    expect(await offences('bad_envelope')).to.equal(0);
+    // The first bad one: scored, and gossipsub's own score saw the Reject (negative: pruned from the mesh at the
+    // next heartbeat, though still connected).
+    await p.publishScp(a, badSignature());
+    await waitFor('the bad envelope scored', async () => (await offences('bad_envelope')) === 1);
+    await waitFor('the attacker out of the SCP mesh', async () => (await mesh()) === 1);
+    expect(p.node.getConnections(peerIdFromString(a.peerId)).length, 'one offence is no ban').to.be.greaterThan(0);
+    for (let i = 0; i < 3; i++) await p.publishScp(a, badSignature());
+    await expectBanned(p, 'bad_envelope');
+    expect(await offences('bad_envelope')).to.equal(4);
+    expect(await metric(a, /^overlay_scp_envelopes_received_total\{outcome="bad_signature"\}/)).to.equal(4);
+    // None was relayed to the honest overlay, whose SCP still reaches the attacked one.
+    expect(await metric(b, /^overlay_scp_envelopes_received_total\{outcome="bad_signature"\}/)).to.equal(0);
+    const honest = new ScpSigner(b.seed, networkIdOf(TESTNET)).externalize(1n, randomBytes(32), qsetHash);
+    coreB.send({ type: 'BROADCAST_SCP', envelope: honest });
+    await coreA.next('SCP_RECEIVED', (m) => sameBytes(m.envelope, honest));
     await honestTrafficFlows();
   });
 

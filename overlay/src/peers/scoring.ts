@@ -11,7 +11,7 @@
 //  - oversized frames and lying replies weigh 60: the 2nd is a ban;
 //  - malformed frames and unknown frame types weigh 30: the 4th is a ban;
 //  - bad tx bodies weigh 11: the 10th is a ban (honest overlays check signatures before flooding);
-//  - bad SCP envelopes weigh 25: the 4th is a ban (honest overlays verify every envelope before relaying it, SCP is
+//  - bad SCP envelopes weigh 30: the 4th is a ban (honest overlays verify every envelope before relaying it, SCP is
 //    a few envelopes per validator per ledger, and each bad one costs a signature check on our main thread);
 //  - INV beyond the announcement cap weighs 0.1 per frame: an honest peer announcing its whole mempool on connect
 //    (100,000 txs = 100 frames) adds 10, a spammer at wire speed is banned within a second;
@@ -43,7 +43,7 @@ export const OFFENCE_WEIGHTS = {
    * An SCP envelope from the peer (gossip or SCP state) that does not decode or whose signature does not verify.
    * Not duplicates or old envelopes: those are relayed by honest peers all the time.
    */
-  bad_envelope: 25,
+  bad_envelope: 30,
   /** A tx-set or quorum-set reply that does not decode or does not hash to what was asked. */
   lying_reply: 60,
 } as const;

@@ -31,8 +31,8 @@ const GOSSIP_INVALID_HALF_LIFE_MS = 60_000;
  * × −4): SCP is a few envelopes per validator per ledger, so the delivery-rate terms (P1–P3b) would mark honest,
  * quiet peers down. With gossipsub's default thresholds, one invalid envelope (−4) takes the sender out of our mesh
  * at the next heartbeat, two (−16) stop gossip with it, four (−64) stop publishing to it, five (−100) ignore
- * everything it sends — a step after PeerScorer bans it at the fourth (bad_envelope), and a defence even with
- * [scoring] disabled.
+ * everything it sends — a step after PeerScorer bans it at the fourth (bad_envelope, 30 each), and a defence even
+ * with [scoring] disabled.
  */
 export const SCP_TOPIC_SCORE: TopicScoreParams = createTopicScoreParams({
   topicWeight: 1,
