@@ -44,6 +44,8 @@ export const DEFAULTS = {
   /** Ours: signature checks per worker batch; 0 threads = one per core, less the main thread. */
   txVerifyBatch: 256,
   txVerifyThreads: 0,
+  /** Ours: libsodium (what stellar-core verifies with, the faster by measurement) when it loads, else node:crypto. */
+  txSignatureBackend: 'auto',
   /** Overlay V2: mempool of 100,000 transactions. */
   mempoolMaxTxs: 100_000,
   /** Ours: 100,000 txs of ~1 KiB. */

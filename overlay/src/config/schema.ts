@@ -1,5 +1,6 @@
 // The TOML config, validated key by key with zod. Unknown keys are errors (a typo must not be ignored).
 import { z } from 'zod';
+import { SIGNATURE_BACKEND_CHOICES } from '../crypto/ed25519.ts';
 import { DEFAULTS } from './defaults.ts';
 
 const port = z.number().int().min(0).max(65535);
@@ -73,6 +74,8 @@ export const configSchema = z.strictObject({
       verify_batch: positive.default(DEFAULTS.txVerifyBatch),
       /** 0: one worker per core, less the main thread (at least one). */
       verify_threads: nonNegative.default(DEFAULTS.txVerifyThreads),
+      /** ed25519 verifier of tx and SCP signatures: auto (sodium-native when its addon loads, else node:crypto). */
+      signature_backend: z.enum(SIGNATURE_BACKEND_CHOICES).default(DEFAULTS.txSignatureBackend),
     })
     .prefault({}),
 

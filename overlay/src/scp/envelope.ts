@@ -1,14 +1,20 @@
 // SCP envelopes at the trust boundary: decoded once, signature checked against the network id, the quorum-set
-// hash it names extracted. Verification uses node:crypto with a cached key object per node (the notes measured
-// 9.9k verifications/s per core with cached keys; stellar-base's pure-JS verify is 15× slower).
-import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
+// hash it names extracted. Verification by crypto/ed25519.ts: libsodium (as stellar-core verifies) when its addon
+// loads, else node:crypto with a cached key object per node; stellar-base's pure-JS verify is 15× slower.
+import { createHash } from 'node:crypto';
 import { StrKey, xdr } from '@stellar/stellar-base';
-import { LruMap } from '../util/bounded.ts';
+import {
+  createEd25519Verifier,
+  ED25519_SIGNATURE_BYTES,
+  resolveSignatureBackend,
+  type Ed25519Verifier,
+  type SignatureBackend,
+  type SignatureBackendChoice,
+} from '../crypto/ed25519.ts';
 
 /** stellar-core: ENVELOPE_TYPE_SCP = 1, signed as networkId ‖ int32(ENVELOPE_TYPE_SCP) ‖ XDR(statement). */
 const ENVELOPE_TYPE_SCP = 1;
-/** DER prefix of an ed25519 SubjectPublicKeyInfo; the raw 32-byte key follows. */
-const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+/** Ours: node keys whose KeyObject the node:crypto backend keeps (validators of a large network, several times). */
 const KEY_CACHE_ENTRIES = 4096;
 
 export interface CheckedEnvelope {
@@ -26,14 +32,22 @@ export type EnvelopeVerdict = { ok: true; envelope: CheckedEnvelope } | { ok: fa
 
 export class EnvelopeChecker {
   private readonly typePrefix: Buffer;
-  private readonly keys = new LruMap<string, KeyObject>(KEY_CACHE_ENTRIES);
-  private readonly verifySignatures: boolean;
+  /** null when signatures are not checked. */
+  private readonly ed25519: Ed25519Verifier | null;
 
-  constructor(networkId: Uint8Array, verifySignatures = true) {
+  /** `backend`: tx.signature_backend (one setting for both); "sodium" without its addon throws CONFIG_INVALID. */
+  constructor(networkId: Uint8Array, verifySignatures = true, backend: SignatureBackendChoice = 'auto') {
     const t = Buffer.alloc(4);
     t.writeInt32BE(ENVELOPE_TYPE_SCP);
     this.typePrefix = Buffer.concat([Buffer.from(networkId), t]);
-    this.verifySignatures = verifySignatures;
+    this.ed25519 = verifySignatures
+      ? createEd25519Verifier(resolveSignatureBackend(backend).backend, { keyCacheEntries: KEY_CACHE_ENTRIES })
+      : null;
+  }
+
+  /** The ed25519 backend in use; null when signatures are not checked. */
+  get backend(): SignatureBackend | null {
+    return this.ed25519?.backend ?? null;
   }
 
   check(bytes: Uint8Array): EnvelopeVerdict {
@@ -46,12 +60,12 @@ export class EnvelopeChecker {
     const statement = env.statement();
     const rawKey = statement.nodeId().ed25519();
     const nodeKey = StrKey.encodeEd25519PublicKey(rawKey);
-    if (this.verifySignatures) {
+    if (this.ed25519 !== null) {
       const signature = env.signature();
       // The statement is the envelope minus its trailing signature (u32 length + 64 bytes): no re-encode needed.
       const statementBytes = bytes.subarray(0, bytes.length - 4 - signature.length);
       const data = Buffer.concat([this.typePrefix, statementBytes]);
-      if (signature.length !== 64 || !verify(null, data, this.keyObject(nodeKey, rawKey), signature)) {
+      if (signature.length !== ED25519_SIGNATURE_BYTES || !this.ed25519.verify(data, signature, rawKey)) {
         return { ok: false, reason: 'bad_signature' };
       }
     }
@@ -65,15 +79,6 @@ export class EnvelopeChecker {
         txSetHashes: txSetHashesOf(statement),
       },
     };
-  }
-
-  private keyObject(nodeKey: string, raw: Buffer): KeyObject {
-    let k = this.keys.get(nodeKey);
-    if (k === undefined) {
-      k = createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, raw]), format: 'der', type: 'spki' });
-      this.keys.set(nodeKey, k);
-    }
-    return k;
   }
 }
 

@@ -8,6 +8,11 @@ import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { txReasonName, type TxReasonName } from '#ipc-protocol';
+import {
+  resolveSignatureBackend,
+  type SignatureBackend,
+  type SignatureBackendChoice,
+} from '../crypto/ed25519.ts';
 import { toHex } from '../util/bytes.ts';
 import type { Logger } from '../util/log.ts';
 import { BatchResult, packBatch } from './batch.ts';
@@ -21,12 +26,16 @@ const WORKER_FILE = new URL('./verify-worker.ts', import.meta.url).href;
 const BATCH_SIZE_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
 /** 100 µs (one verify) to ~3 s. */
 const VERIFY_SECONDS_BUCKETS = [0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3];
+/** Values of overlay_tx_signature_backend's label: each backend, and none when checks are off. */
+const BACKEND_LABELS: readonly (SignatureBackend | 'none')[] = ['sodium', 'node', 'none'];
 
 export type CheckOutcome = { ok: true; tx: TxInfo } | { ok: false; hash: Uint8Array; reason: TxReasonName };
 
 export interface TxCheckerOptions {
   networkId: Uint8Array;
   verifySignatures: boolean;
+  /** tx.signature_backend; default "auto" (sodium when its addon loads, else node:crypto). */
+  signatureBackend?: SignatureBackendChoice;
   /** Minimum fee per operation (stroops). */
   baseFee: number;
   maxTxBytes: number;
@@ -47,6 +56,8 @@ export class TxChecker {
   /** Checks queued here or in the workers beyond which `check` answers RATE_LIMITED. */
   readonly maxPending: number;
   readonly threads: number;
+  /** The ed25519 backend of the workers; null when signatures are not checked. */
+  readonly signatureBackend: SignatureBackend | null;
   private readonly opts: TxCheckerOptions;
   private readonly pool: Piscina;
   private readonly metrics;
@@ -63,9 +74,17 @@ export class TxChecker {
     this.opts = opts;
     this.maxPending = MAX_PENDING_BATCHES * opts.batchSize;
     this.threads = opts.threads === 0 ? Math.max(1, availableParallelism() - 1) : opts.threads;
+    // Resolved here, before any worker starts: "sodium" without its addon fails the overlay's start-up.
+    const resolved = opts.verifySignatures ? resolveSignatureBackend(opts.signatureBackend ?? 'auto') : null;
+    this.signatureBackend = resolved?.backend ?? null;
+    if (resolved?.fallbackReason !== undefined) {
+      opts.log?.warn('sodium-native cannot be loaded; verifying signatures with node:crypto', { reason: resolved.fallbackReason });
+    }
+    if (resolved !== null) opts.log?.info('signature verifier', { backend: resolved.backend, threads: this.threads });
     const workerData: VerifyWorkerData = {
       networkId: opts.networkId,
       verifySignatures: opts.verifySignatures,
+      signatureBackend: resolved?.backend ?? 'node',
       baseFee: opts.baseFee,
       maxTxBytes: opts.maxTxBytes,
     };
@@ -104,7 +123,14 @@ export class TxChecker {
         help: 'Account keys dropped from the verify workers’ KeyObject caches because they were full',
         registers,
       }),
+      backend: new Gauge({
+        name: 'overlay_tx_signature_backend',
+        help: 'The ed25519 verifier of tx signature checks: 1 on the one in use (none: checks off)',
+        labelNames: ['backend'] as const,
+        registers,
+      }),
     };
+    for (const b of BACKEND_LABELS) this.metrics.backend.labels(b).set(b === (this.signatureBackend ?? 'none') ? 1 : 0);
   }
 
   /** Checks one TransactionEnvelope. `bytes` may be a view into a reused buffer: it is copied before returning. */

@@ -1,18 +1,20 @@
 // Transaction signatures: ed25519 over the tagged transaction hash, SHA-256(networkId ‖ ENVELOPE_TYPE ‖ XDR(tx)),
-// with node:crypto and a cached KeyObject per account key (as scp/envelope.ts does: ~10k verifies/s per core).
+// verified by crypto/ed25519.ts (libsodium when its addon loads, else node:crypto with cached KeyObjects).
 // A transaction that fails on our network is tried on the other well-known networks so a client that signed for
 // the wrong one hears WRONG_NETWORK rather than BAD_SIGNATURE.
-import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { Networks, type xdr } from '@stellar/stellar-base';
 import { networkIdOf } from '#ipc-protocol';
-import { LruMap } from '../util/bounded.ts';
-import { toHex } from '../util/bytes.ts';
+import {
+  createEd25519Verifier,
+  ED25519_SIGNATURE_BYTES,
+  resolveSignatureBackend,
+  type Ed25519Verifier,
+  type SignatureBackend,
+} from '../crypto/ed25519.ts';
 
 // ---- constants --------------------------------------------------------------------------------------------------
-/** Ours: account keys whose KeyObject we keep (16k ≈ a few MB); least recently used forgotten first. */
-export const KEY_CACHE_ENTRIES = 16_384;
-/** Stellar: ed25519 signatures are 64 bytes; a signature hint is the last 4 bytes of the signer's key. */
-const SIGNATURE_BYTES = 64;
+/** Stellar: a signature hint is the last 4 bytes of the signer's key. */
 const HINT_OFFSET = 28;
 /** The networks a mis-signed transaction is tried on (stellar-base's Networks: public, testnet, futurenet). */
 export const WELL_KNOWN_PASSPHRASES: readonly string[] = [Networks.PUBLIC, Networks.TESTNET, Networks.FUTURENET];
@@ -30,26 +32,38 @@ export interface SignedPayload {
 
 export type SignatureVerdict = 'ok' | 'BAD_SIGNATURE' | 'WRONG_NETWORK';
 
+export interface SignatureVerifierOptions {
+  /** Default: sodium when its addon loads, else node (tx.signature_backend = "auto"). */
+  backend?: SignatureBackend;
+  /** Node backend only: account keys whose KeyObject is kept (default crypto/ed25519.ts NODE_KEY_CACHE_ENTRIES). */
+  keyCacheEntries?: number;
+}
+
 export class SignatureVerifier {
   private readonly networkId: Buffer;
   private readonly otherNetworkIds: Buffer[];
-  private readonly keys: LruMap<string, KeyObject>;
+  private readonly ed25519: Ed25519Verifier;
 
-  constructor(networkId: Uint8Array, keyCacheEntries = KEY_CACHE_ENTRIES) {
+  constructor(networkId: Uint8Array, opts: SignatureVerifierOptions = {}) {
     this.networkId = Buffer.from(networkId);
     this.otherNetworkIds = WELL_KNOWN_PASSPHRASES.map((p) => Buffer.from(networkIdOf(p))).filter(
       (id) => !id.equals(this.networkId),
     );
-    this.keys = new LruMap(keyCacheEntries);
+    const backend = opts.backend ?? resolveSignatureBackend('auto').backend;
+    this.ed25519 = createEd25519Verifier(backend, { keyCacheEntries: opts.keyCacheEntries });
   }
 
-  /** Key objects forgotten since the start because the cache was full. */
+  get backend(): SignatureBackend {
+    return this.ed25519.backend;
+  }
+
+  /** Key objects forgotten since the start because the cache was full (node backend). */
   get keyCacheEvictions(): number {
-    return this.keys.evictions;
+    return this.ed25519.keyCacheEvictions;
   }
 
   get keyCacheSize(): number {
-    return this.keys.size;
+    return this.ed25519.keyCacheSize;
   }
 
   /** Every payload needs one signature by its key that verifies; all on our network, else all on another. */
@@ -70,22 +84,11 @@ export class SignatureVerifier {
     for (const s of p.signatures) {
       if (!hintMatches(s, p.key)) continue;
       const signature = s.signature();
-      if (signature.length !== SIGNATURE_BYTES) continue;
+      if (signature.length !== ED25519_SIGNATURE_BYTES) continue;
       txHash ??= taggedHash(networkId, p);
-      if (verify(null, txHash, this.keyObject(p.key), signature)) return true;
+      if (this.ed25519.verify(txHash, signature, p.key)) return true;
     }
     return false;
-  }
-
-  private keyObject(raw: Buffer): KeyObject {
-    const k = toHex(raw);
-    let key = this.keys.get(k);
-    if (key === undefined) {
-      // From JWK rather than DER: the same key, 3–5 µs less per first-seen account (no ASN.1 decoding).
-      key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: raw.toString('base64url') }, format: 'jwk' });
-      this.keys.set(k, key);
-    }
-    return key;
   }
 }
 

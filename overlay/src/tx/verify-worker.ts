@@ -1,7 +1,9 @@
 // Piscina worker: checks one packed batch of transactions (tx/batch.ts) and answers with one packed result. The
-// rules and the signature verifier (its KeyObject cache and network ids) live as long as the worker.
+// rules and the signature verifier (its backend, network ids and, on node:crypto, its KeyObject cache) live as long
+// as the worker.
 import { move, workerData } from 'piscina';
 import { TxReason } from '#ipc-protocol';
+import type { SignatureBackend } from '../crypto/ed25519.ts';
 import { BatchResult, unpackBatch } from './batch.ts';
 import { checkTx, type TxRules } from './decode.ts';
 import { SignatureVerifier } from './signatures.ts';
@@ -10,12 +12,14 @@ import { SignatureVerifier } from './signatures.ts';
 export interface VerifyWorkerData {
   networkId: Uint8Array;
   verifySignatures: boolean;
+  /** As resolved by the checker on the main thread (so a "sodium" that cannot load fails there, at start-up). */
+  signatureBackend: SignatureBackend;
   baseFee: number;
   maxTxBytes: number;
 }
 
 const config = workerData as VerifyWorkerData;
-const verifier = config.verifySignatures ? new SignatureVerifier(config.networkId) : null;
+const verifier = config.verifySignatures ? new SignatureVerifier(config.networkId, { backend: config.signatureBackend }) : null;
 const rules: TxRules = { maxTxBytes: config.maxTxBytes, baseFee: config.baseFee, verifier };
 
 export default function verifyBatch(request: ArrayBuffer): ArrayBuffer {

@@ -128,6 +128,31 @@ describe('tx/checker', () => {
     expect(m['overlay_tx_verify_seconds_count']).to.equal(m['overlay_tx_check_batch_size_count']);
   });
 
+  for (const backend of ['sodium', 'node'] as const) {
+    it(`signature backend ${backend}: the same outcomes, and the backend in overlay_tx_signature_backend`, async () => {
+      const registry = new Registry();
+      const checker = makeChecker({ signatureBackend: backend, registry });
+      expect(checker.signatureBackend).to.equal(backend);
+      const some = cases.slice(0, 200); // every kind, 20 times
+      const outcomes = await checker.checkMany(some.map((c) => c.bytes));
+      outcomes.forEach((o, i) => expectOutcome(o, some[i]!, i));
+      const m = await flatMetrics(registry);
+      const other = backend === 'sodium' ? 'node' : 'sodium';
+      expect([m[`overlay_tx_signature_backend{backend=${backend}}`], m[`overlay_tx_signature_backend{backend=${other}}`]]).to.deep.equal([1, 0]);
+      expect(m['overlay_tx_signature_backend{backend=none}']).to.equal(0);
+    });
+  }
+
+  it('backend "auto" (the default) is sodium here; checks off report none', async () => {
+    expect(makeChecker().signatureBackend).to.equal('sodium');
+    const registry = new Registry();
+    const off = makeChecker({ verifySignatures: false, signatureBackend: 'sodium', registry });
+    expect(off.signatureBackend).to.equal(null);
+    const m = await flatMetrics(registry);
+    expect(m['overlay_tx_signature_backend{backend=none}']).to.equal(1);
+    expect(m['overlay_tx_signature_backend{backend=sodium}']).to.equal(0);
+  });
+
   it('the same through check, submitted together and one per tick', async () => {
     const checker = makeChecker();
     const together = await Promise.all(cases.map((c) => checker.check(c.bytes)));

@@ -252,7 +252,7 @@ describe('tx/decode', () => {
 
   describe('SignatureVerifier', () => {
     it('bounds its key cache, least recently used out first', () => {
-      const verifier = new SignatureVerifier(NETWORK_ID, 2);
+      const verifier = new SignatureVerifier(NETWORK_ID, { backend: 'node', keyCacheEntries: 2 });
       const r: TxRules = { maxTxBytes: MAX_TX_BYTES, baseFee: BASE_FEE, verifier };
       for (let i = 10; i < 13; i++) expect(reasonOf(checkTx(makePayment({ source: testKeypair(i), seq: 1n }), r))).to.equal('ok');
       expect(verifier.keyCacheSize).to.equal(2);
