@@ -44,6 +44,10 @@ async function main(): Promise<number> {
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
     overlay.once('shutdown', () => stop('SHUTDOWN from core'));
+    overlay.once('fatal', () => {
+      exitCode = 1;
+      stop('fatal error');
+    });
   });
 
   try {

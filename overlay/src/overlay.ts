@@ -5,6 +5,8 @@ import { ALL_FEATURES, MAX_TXS_PER_LIST, TxReason, TxStatus, localHello, network
 import type { PeerId } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import type { ResolvedConfig } from './config/load.ts';
+import { DEFAULTS } from './config/defaults.ts';
+import { passphraseOf } from './config/networks.ts';
 import { loadIdentity, stellarKeyOf, type NodeIdentity } from './identity/node-key.ts';
 import { IpcServer } from './ipc/server.ts';
 import { createRouter } from './ipc/router.ts';
@@ -30,7 +32,7 @@ import { buildTxSet } from './txset/build.ts';
 import { TxSetCache } from './txset/cache.ts';
 import { TxSets } from './txset/tx-sets.ts';
 import { startAdminServer, type AdminServer } from './admin/http-server.ts';
-import { computeReadiness, metricsFromRegistry } from './admin/sources.ts';
+import { computeReadiness, metricsFromRegistry, type AdminInfo } from './admin/sources.ts';
 import { createLogger, type Logger } from './util/log.ts';
 import { toHex } from './util/bytes.ts';
 import { SOFTWARE, SOFTWARE_VERSION, VERSION } from './version.ts';
@@ -39,13 +41,20 @@ import type { Registry } from 'prom-client';
 export interface OverlayEvents {
   /** Core sent SHUTDOWN. */
   shutdown: [];
+  /** The overlay cannot go on (the network a core named could not be started): the process should exit. */
+  fatal: [err: Error];
 }
+
+/** Where the network the overlay serves was decided: config (file or --network), core's HELLO, or a V2 core. */
+export type NetworkSource = NonNullable<AdminInfo['networkSource']>;
 
 export class Overlay extends EventEmitter<OverlayEvents> {
   readonly config: ResolvedConfig;
   readonly log: Logger;
   readonly registry: Registry;
-  readonly networkId: Uint8Array;
+  /** The network served: null until decided (docs/configuration.md, `network_passphrase`). */
+  networkId: Uint8Array | null = null;
+  networkSource: NetworkSource | null = null;
   identity!: NodeIdentity;
   node!: OverlayNode;
   peers!: PeerManager;
@@ -66,26 +75,94 @@ export class Overlay extends EventEmitter<OverlayEvents> {
   readonly traffic = new ConnectionTraffic();
   lastLedger: { seq: number; hash: string } | null = null;
   private stopping: Promise<void> | null = null;
+  private joining: Promise<void> | null = null;
+  private joined = false;
 
   constructor(config: ResolvedConfig, log?: Logger) {
     super();
     this.config = config;
     this.log = log ?? createLogger('overlay', config.log_level);
     this.registry = createRegistry();
-    this.networkId = networkIdOf(config.network_passphrase);
   }
 
   get session(): CoreSession | null {
     return this.ipc?.session ?? null;
   }
 
+  /**
+   * Starts the local half (identity, IPC, admin) and, when config names the network, the network half. Otherwise
+   * the network half starts when the first core speaks: its HELLO names the network, a V2 core means the default.
+   */
   async start(): Promise<void> {
     const { config, log, registry } = this;
+    const overlay = this; // for the gate's getter
     this.identity = await loadIdentity({ seed: config.node_seed, seedFile: config.node_seed_file, dataDir: config.dataDir });
-    const protocols = protocolIds(Buffer.from(this.networkId).toString('hex'));
-    const p2p = config.p2p;
-
     this.bans = new BanList({ dataDir: config.dataDir, log: log.child('bans'), registry });
+    this.ipc = new IpcServer({
+      socketPath: config.socketPath,
+      maxPayload: config.ipc.max_payload,
+      droppableBacklogBytes: config.ipc.droppable_backlog_bytes,
+      log: log.child('ipc'),
+      registry,
+      localHello: () => localHello(SOFTWARE_VERSION, this.networkId ?? new Uint8Array(32), ALL_FEATURES),
+      network: { get ready() { return overlay.joined; }, decide: (id) => overlay.decideNetwork(id) },
+      ackExtras: { peerId: this.identity.peerId.toString(), nodeKey: this.identity.publicKey },
+      onMessage: createRouter(this.routes(), log.child('router')),
+      onCoreReady: (s) => this.onCoreReady(s),
+    });
+
+    if (config.network_passphrase !== undefined) await this.joinNetwork(networkIdOf(config.network_passphrase), 'config');
+    await this.ipc.start();
+    if (config.admin.enabled) {
+      this.admin = await startAdminServer({
+        host: config.admin.host,
+        port: config.adminPort,
+        token: config.admin.token,
+        log: log.child('admin'),
+        registry,
+        sources: this.adminSources(),
+      });
+    }
+    log.info('ready', {
+      peerId: this.identity.peerId.toString(),
+      nodeKey: this.identity.publicKey,
+      addresses: this.node?.getMultiaddrs().map(String) ?? [],
+      network: this.networkName(),
+      socket: config.socketPath,
+      admin: this.admin?.url ?? null,
+      version: VERSION,
+    });
+    if (!this.joined) log.info('waiting for core to name the network (HELLO); a V2 core means the test network');
+  }
+
+  /** The network core's first frame implies: the one its HELLO names, else (V2) the default. Started once. */
+  decideNetwork(fromHello: Uint8Array | null): Promise<void> {
+    this.joining ??= this.joinNetwork(
+      fromHello ?? networkIdOf(DEFAULTS.networkPassphrase),
+      fromHello ? 'core-hello' : 'v2-default',
+    ).catch((err: unknown) => {
+      const e = err instanceof Error ? err : new Error(String(err));
+      this.log.error('could not start the network half', { err: e, detail: e.message });
+      this.emit('fatal', e);
+      throw e;
+    });
+    return this.joining;
+  }
+
+  /** The passphrase when we know it (config, or a well-known network id), else the network id in hex. */
+  networkName(): string | null {
+    if (this.networkId === null) return null;
+    if (this.config.network_passphrase !== undefined) return this.config.network_passphrase;
+    return passphraseOf(this.networkId) ?? toHex(this.networkId);
+  }
+
+  /** The network half: libp2p and every module that speaks to peers. */
+  private async joinNetwork(networkId: Uint8Array, source: NetworkSource): Promise<void> {
+    const { config, log, registry } = this;
+    this.networkId = networkId;
+    this.networkSource = source;
+    const protocols = protocolIds(toHex(networkId));
+    const p2p = config.p2p;
     const gate = createGater({ config: p2p, bans: this.bans, log: log.child('gater'), registry });
     this.node = await createOverlayNode({
       identity: this.identity,
@@ -125,7 +202,7 @@ export class Overlay extends EventEmitter<OverlayEvents> {
       // The implementation has getMeshPeers; the exported GossipSub interface does not declare it.
       meshPeers: () => (pubsub as { getMeshPeers?(t: string): string[] }).getMeshPeers?.(protocols.scpTopic).length ?? 0,
     });
-    const checker = new EnvelopeChecker(this.networkId, config.scp.verify_signatures);
+    const checker = new EnvelopeChecker(networkId, config.scp.verify_signatures);
     this.quorumSets = new QuorumSets({
       node: this.node,
       protocol: protocols.quorumSet,
@@ -135,7 +212,7 @@ export class Overlay extends EventEmitter<OverlayEvents> {
       registry,
       onMisbehave: this.misbehaved,
     });
-    this.buildTxModules(protocols);
+    this.buildTxModules(protocols, networkId);
     this.scp = new ScpFlood({
       node: this.node,
       topic: protocols.scpTopic,
@@ -158,18 +235,6 @@ export class Overlay extends EventEmitter<OverlayEvents> {
       receive: (bytes, from) => void this.scp.receive(bytes, from),
     });
 
-    this.ipc = new IpcServer({
-      socketPath: config.socketPath,
-      maxPayload: config.ipc.max_payload,
-      droppableBacklogBytes: config.ipc.droppable_backlog_bytes,
-      log: log.child('ipc'),
-      registry,
-      localHello: localHello(SOFTWARE_VERSION, this.networkId, ALL_FEATURES),
-      ackExtras: { peerId: this.identity.peerId.toString(), nodeKey: this.identity.publicKey },
-      onMessage: createRouter(this.routes(), log.child('router')),
-      onCoreConnected: (s) => this.onCoreConnected(s),
-    });
-
     await this.node.start();
     await this.flood.start();
     await this.txSets.start();
@@ -177,25 +242,8 @@ export class Overlay extends EventEmitter<OverlayEvents> {
     await this.scpState.start();
     await this.quorumSets.start();
     await this.peers.start();
-    await this.ipc.start();
-    if (config.admin.enabled) {
-      this.admin = await startAdminServer({
-        host: config.admin.host,
-        port: config.adminPort,
-        token: config.admin.token,
-        log: log.child('admin'),
-        registry,
-        sources: this.adminSources(),
-      });
-    }
-    log.info('ready', {
-      peerId: this.identity.peerId.toString(),
-      nodeKey: this.identity.publicKey,
-      addresses: this.node.getMultiaddrs().map(String),
-      socket: config.socketPath,
-      admin: this.admin?.url ?? null,
-      version: VERSION,
-    });
+    this.joined = true;
+    log.info('network started', { network: this.networkName(), source, addresses: this.node.getMultiaddrs().map(String) });
   }
 
   /** Stops everything in reverse order of start; safe to call more than once. */
@@ -206,6 +254,7 @@ export class Overlay extends EventEmitter<OverlayEvents> {
 
   private async doStop(): Promise<void> {
     this.log.info('stopping');
+    await this.joining?.catch(() => {});
     await this.admin?.close().catch(() => {});
     await this.ipc?.stop().catch(() => {});
     await this.peers?.stop().catch(() => {});
@@ -219,12 +268,10 @@ export class Overlay extends EventEmitter<OverlayEvents> {
     this.log.info('stopped');
   }
 
-  private onCoreConnected(session: CoreSession): void {
+  private onCoreReady(session: CoreSession): void {
     // A reconnecting core learns who is already connected (extension cores only; V2 has no peer events).
-    setImmediate(() => {
-      if (!session.has('peer-events')) return;
-      for (const peer of this.peers.peers()) session.send({ type: 'PEER_CONNECTED', peer });
-    });
+    if (!session.has('peer-events') || !this.joined) return;
+    for (const peer of this.peers.peers()) session.send({ type: 'PEER_CONNECTED', peer });
   }
 
   /** Peer scoring: offences reported by the peer protocols add up to a ban of the node key (docs/security.md). */
@@ -250,10 +297,10 @@ export class Overlay extends EventEmitter<OverlayEvents> {
   };
 
   /** Checker, mempool, flooding, intake and tx sets: the transaction half of the overlay. */
-  private buildTxModules(protocols: ReturnType<typeof protocolIds>): void {
+  private buildTxModules(protocols: ReturnType<typeof protocolIds>, networkId: Uint8Array): void {
     const { config, log, registry } = this;
     this.checker = new TxChecker({
-      networkId: this.networkId,
+      networkId,
       verifySignatures: config.tx.verify_signatures,
       baseFee: config.tx.base_fee,
       maxTxBytes: config.tx.max_tx_bytes,
@@ -353,13 +400,15 @@ export class Overlay extends EventEmitter<OverlayEvents> {
         uptimeSec: (Date.now() - this.startedAt) / 1000,
         coreConnected: this.session !== null,
         lastLedger: this.lastLedger,
-        network: this.config.network_passphrase,
-        addresses: this.node.getMultiaddrs().map(String),
+        network: this.networkName(),
+        networkId: this.networkId && toHex(this.networkId),
+        networkSource: this.networkSource,
+        addresses: this.node?.getMultiaddrs().map(String) ?? [],
       }),
-      peers: () => this.peers.peers(),
+      peers: () => this.peers?.peers() ?? [],
       metrics: metricsFromRegistry(this.registry),
       health: () => ({ ok: true }),
-      readiness: () => computeReadiness({ coreConnected: this.session !== null, peers: this.node.getPeers().length }),
+      readiness: () => computeReadiness({ coreConnected: this.session !== null, peers: this.node?.getPeers().length ?? 0 }),
       bans: {
         list: () => this.bans.list(),
         ban: (key: string, opts: { durationMs?: number; reason: string }) => this.bans.ban(key, opts),

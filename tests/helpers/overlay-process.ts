@@ -4,7 +4,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Keypair } from '@stellar/stellar-base';
+import { Keypair, Networks } from '@stellar/stellar-base';
 import { freePeerPort } from '../../scripts/lib/ports.ts';
 import { launchOverlay, OVERLAY_BIN, type ExitStatus } from '../../scripts/lib/overlay-launch.ts';
 
@@ -40,6 +40,8 @@ export interface StartOptions {
   knownPeers?: string[];
   preferredPeers?: string[];
   p2p?: Record<string, string | number | boolean | string[]>;
+  /** Network passphrase in the config (default: the test network); null leaves it to the first core to name. */
+  network?: string | null;
   /** Keep the data dir across a restart: pass the `dir` of the earlier process. */
   dir?: string;
 }
@@ -65,7 +67,9 @@ export async function startOverlay(opts: StartOptions = {}): Promise<OverlayProc
     reconnect_max_ms: 2000,
     ...opts.p2p,
   };
+  const network = opts.network === undefined ? Networks.TESTNET : opts.network;
   const config = [
+    ...(network === null ? [] : [`network_passphrase = ${JSON.stringify(network)}`]),
     `data_dir = ${JSON.stringify(join(dir, 'data'))}`,
     `node_seed = ${JSON.stringify(seed)}`,
     `log_level = "debug"`,

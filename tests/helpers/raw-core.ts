@@ -71,6 +71,24 @@ export class RawCore {
     }, timeoutMs);
   }
 
+  private nextRequestId = 1_000_000n;
+
+  /** SUBMIT_TX_CHECKED, then its verdict. */
+  async submitChecked(tx: Uint8Array) {
+    const requestId = this.nextRequestId++;
+    this.send({ type: 'SUBMIT_TX_CHECKED', requestId, tx });
+    return (await this.next('TX_VERDICT', (v) => v.requestId === requestId)).verdict;
+  }
+
+  /** Whether the overlay's mempool holds `tx` (GET_TOP_TXS_REQ of everything). */
+  async holds(tx: Uint8Array): Promise<boolean> {
+    const requestId = this.nextRequestId++;
+    this.send({ type: 'GET_TOP_TXS_REQ', requestId, count: 100_000 });
+    const r = await this.next('TOP_TXS_REPLY', (m) => m.requestId === requestId);
+    const want = Buffer.from(tx);
+    return r.txs.some((t) => want.equals(t));
+  }
+
   count(type: ToCoreMessage['type']): number {
     return this.received.filter((m) => m.type === type).length;
   }

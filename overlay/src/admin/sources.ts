@@ -16,8 +16,12 @@ export interface AdminInfo {
   coreConnected: boolean;
   /** Last ledger closed by core as seen by the overlay; null before the first one. `hash` is hex. */
   lastLedger: { seq: number; hash: string } | null;
-  /** Network passphrase. */
-  network: string;
+  /** Network passphrase (the id in hex when core named an unknown one); null until decided. */
+  network: string | null;
+  /** SHA-256 of the passphrase, hex; null until decided. */
+  networkId: string | null;
+  /** Who decided it: config (file or --network), core's HELLO, or the default for a V2 core. */
+  networkSource: 'config' | 'core-hello' | 'v2-default' | null;
   /** Multiaddrs the overlay listens on / announces. */
   addresses: string[];
 }

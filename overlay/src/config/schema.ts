@@ -12,7 +12,8 @@ const hostPort = z
 const stellarPublicKey = z.string().regex(/^G[A-Z2-7]{55}$/, 'expected a Stellar public key (G...)');
 
 export const configSchema = z.strictObject({
-  network_passphrase: z.string().min(1).default(DEFAULTS.networkPassphrase),
+  /** Unset: the first core names the network (HELLO), or a V2 core means DEFAULTS.networkPassphrase. */
+  network_passphrase: z.string().min(1).optional(),
   /** Default: .overlay-data/<peer_port> under the working directory. */
   data_dir: z.string().min(1).optional(),
   /** The validator's node seed (S...). Prefer node_seed_file for real deployments. */

@@ -10,11 +10,12 @@ import { CoreSession, type SessionOptions } from './session.ts';
 import { prepareSocketPath } from './socket-path.ts';
 
 export interface IpcServerOptions
-  extends Pick<SessionOptions, 'maxPayload' | 'droppableBacklogBytes' | 'localHello' | 'ackExtras' | 'onMessage'> {
+  extends Pick<SessionOptions, 'maxPayload' | 'droppableBacklogBytes' | 'localHello' | 'ackExtras' | 'onMessage' | 'network'> {
   socketPath: string;
   log: Logger;
   registry: Registry;
-  onCoreConnected?: (session: CoreSession) => void;
+  /** Core's dialect is decided (HELLO negotiated, or V2): it can be told the current state. */
+  onCoreReady?: (session: CoreSession) => void;
   onCoreDisconnected?: (session: CoreSession) => void;
 }
 
@@ -94,8 +95,10 @@ export class IpcServer {
       log: log.child('session'),
       metrics: this.metrics,
       localHello: this.opts.localHello,
+      network: this.opts.network,
       ackExtras: this.opts.ackExtras,
       onMessage: this.opts.onMessage,
+      onReady: (s) => this.opts.onCoreReady?.(s),
       onClose: (s) => {
         if (this.current === s) {
           this.current = null;
@@ -106,6 +109,5 @@ export class IpcServer {
       },
     });
     this.current = session;
-    this.opts.onCoreConnected?.(session);
   }
 }

@@ -38,17 +38,31 @@ export const PENDING_DIALECT_MS = 2000;
 /** Ours: messages held while the dialect is pending; beyond, the oldest are dropped (counted). */
 const MAX_HELD = 1024;
 
+/**
+ * Which network the overlay serves is decided once per process: by config, else by the first core (its HELLO names
+ * the network id; a V2 core, which has no HELLO, means the default). Until then the first frame waits here.
+ */
+export interface NetworkGate {
+  /** True once the network is decided and running: frames flow without waiting. */
+  readonly ready: boolean;
+  /** Core's HELLO network id, or null for a V2 core; resolves once the overlay runs on the decided network. */
+  decide(networkId: Uint8Array | null): Promise<void>;
+}
+
 export interface SessionOptions {
   socket: Socket;
   maxPayload: number;
   droppableBacklogBytes: number;
   log: Logger;
   metrics: IpcMetrics;
-  /** Our side of HELLO; `ack` adds the overlay's identity. */
-  localHello: Hello;
+  /** Our side of HELLO (read when core's HELLO arrives: the network may be decided by it); `ack` adds our identity. */
+  localHello: () => Hello;
+  network: NetworkGate;
   ackExtras: Pick<HelloAck, 'peerId' | 'nodeKey'>;
   onMessage: (msg: ToOverlayMessage, session: CoreSession) => void;
   onClose: (session: CoreSession) => void;
+  /** The dialect is decided and held messages are sent. */
+  onReady?: (session: CoreSession) => void;
 }
 
 export class CoreSession {
@@ -65,6 +79,8 @@ export class CoreSession {
   private readonly outCounters = new Map<string, { inc(): void }>();
   private held: ToCoreMessage[] = [];
   private pendingTimer: NodeJS.Timeout | null;
+  /** Frames from core that arrived while the network was being decided (the socket is paused meanwhile). */
+  private inbox: Array<[number, Uint8Array]> | null = null;
 
   constructor(opts: SessionOptions) {
     this.opts = opts;
@@ -75,9 +91,14 @@ export class CoreSession {
     this.socket.on('error', (err) => opts.log.debug('core socket error', { err }));
     this.socket.on('close', () => this.finish());
     this.pendingTimer = setTimeout(() => {
-      if (this.dialect !== 'pending') return;
-      this.opts.log.info('core silent since connecting: V2 dialect assumed');
-      this.decide('v2');
+      if (this.dialect !== 'pending' || this.inbox !== null) return;
+      const assumeV2 = () => {
+        if (this.dialect !== 'pending') return;
+        this.opts.log.info('core silent since connecting: V2 dialect assumed');
+        this.decide('v2');
+      };
+      if (this.opts.network.ready) assumeV2();
+      else this.afterNetwork(null, assumeV2);
     }, PENDING_DIALECT_MS);
     this.pendingTimer.unref();
   }
@@ -90,6 +111,7 @@ export class CoreSession {
     const held = this.held;
     this.held = [];
     for (const m of held) this.send(m);
+    this.opts.onReady?.(this);
   }
 
   get isOpen(): boolean {
@@ -205,9 +227,17 @@ export class CoreSession {
   }
 
   private onFrame(type: number, payload: Uint8Array): void {
+    if (this.inbox !== null) {
+      this.inbox.push([type, payload.slice()]); // a copy: the decoder may reuse its buffer meanwhile
+      return;
+    }
     let msg: Message;
     try {
       msg = decodeMessage(type, payload, { direction: 'toOverlay' });
+      if (this.dialect === 'pending' && !this.opts.network.ready) {
+        const copy = payload.slice();
+        return this.afterNetwork(msg.type === 'HELLO' ? msg.hello.networkId : null, () => this.onFrame(type, copy));
+      }
       this.countIn(type, msg.type);
       if (this.dialect === 'pending') {
         if (msg.type === 'HELLO') return this.onHello(msg.hello);
@@ -233,14 +263,42 @@ export class CoreSession {
     }
   }
 
+  /**
+   * Core's first frame, before the overlay knows its network: hold what core sends (socket paused), let the overlay
+   * join the network the frame implies, then go on with `then` and the held frames in order.
+   */
+  private afterNetwork(networkId: Uint8Array | null, then: () => void): void {
+    this.inbox = [];
+    this.socket.pause();
+    this.opts.network.decide(networkId).then(
+      () => {
+        const inbox = this.inbox ?? [];
+        this.inbox = null;
+        if (this.closed) return;
+        then();
+        for (const [type, payload] of inbox) {
+          if (this.closed) return;
+          this.onFrame(type, payload);
+        }
+        this.socket.resume();
+      },
+      (err: unknown) => {
+        this.inbox = null;
+        this.opts.log.error('could not start the network core asked for; closing its connection', { err });
+        this.close();
+      },
+    );
+  }
+
   private onHello(hello: Hello): void {
     try {
-      const n = negotiate(this.opts.localHello, hello);
+      const local = this.opts.localHello();
+      const n = negotiate(local, hello);
       this.dialect = 'extended';
       this.features = n.features;
       this.writer.send({
         type: 'HELLO_ACK',
-        hello: { ...this.opts.localHello, features: [...n.features], ...this.opts.ackExtras },
+        hello: { ...local, features: [...n.features], ...this.opts.ackExtras },
       });
       this.countOut('HELLO_ACK');
       this.decide('extended');

@@ -54,6 +54,8 @@ const info: AdminInfo = {
   coreConnected: true,
   lastLedger: { seq: 1234, hash: 'ab'.repeat(32) },
   network: 'Test SDF Network ; September 2015',
+  networkId: 'ce'.repeat(32),
+  networkSource: 'config',
   addresses: ['/ip4/127.0.0.1/tcp/11625'],
 };
 
