@@ -976,6 +976,7 @@ async function ownOverlay(logFile?: string) {
   const port = await freePeerPort();
   const socketPath = join(root, 'ipc', 'overlay.sock');
   const config = [
+    `network_passphrase = ${JSON.stringify(TESTNET)}`, // named here: fuzzed first frames must not pick the network
     `data_dir = ${JSON.stringify(join(root, 'data'))}`,
     `node_seed = "${Keypair.random().secret()}"`,
     `[ipc]`,
