@@ -1,17 +1,37 @@
 // Announce-then-pull bookkeeping: which peers announced which tx we lack, which one we asked, and when to ask
-// another. One announcer is asked at a time, highest fee first; after `timeoutMs` (or a NOTFOUND, or the peer
-// leaving) a different announcer is chosen at random among the untried; after `giveUpMs` the hash is forgotten.
-// Pure logic: the flood layer feeds it events and sends the GETDATAs it asks for.
+// another. One announcer is asked at a time, highest fee first; when that peer's request timeout passes (or on a
+// NOTFOUND, or the peer leaving) a different announcer is chosen at random among the untried; after `giveUpMs` the
+// hash is forgotten. Pure logic: the flood layer feeds it events and sends the GETDATAs it asks for.
+//
+// The request timeout is per peer and adaptive (request-timeout.ts): at least `timeoutMs` (Overlay V2's fixed 1 s,
+// also the value before a peer's first reply), more for a peer whose replies have been slow or irregular, at most
+// `maxTimeoutMs`. A deviation from V2's fixed 1 s, because under load replies past 1 s made us ask a second announcer
+// and receive both bodies. A reply after its timeout still counts: it is measured, the body is taken as asked for
+// (no penalty), and any request for the same hash we had queued to another peer but not yet sent is withdrawn.
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { RequestTimeout } from './request-timeout.ts';
+
+/** Ours: the longest per-peer request timeout, unless `timeoutMs` is longer. */
+export const DEFAULT_MAX_TIMEOUT_MS = 3000;
+/** Request → reply times, 5 ms to 10 s (loopback at rest to a stalled peer). */
+const REPLY_SECONDS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10];
 
 export interface FetcherOptions {
+  /** The shortest per-peer request timeout, and a peer's timeout before its first reply. */
   timeoutMs: number;
+  /** The longest per-peer request timeout. Default DEFAULT_MAX_TIMEOUT_MS. */
+  maxTimeoutMs?: number;
   giveUpMs: number;
   maxAnnouncementsPerPeer: number;
+  /** Requests in flight to one peer; also the bound on its timed-out requests still awaiting a late reply. */
   maxInflightPerPeer: number;
   /** All hashes tracked at once, across peers. */
   maxWanted: number;
   /** Queue a GETDATA for `hash` to `peer`. */
   request(peer: string, hash: Uint8Array): void;
+  /** Withdraw a GETDATA queued by request() (the same `hash` array) if not sent yet; true if it was withdrawn. */
+  cancel?(peer: string, hash: Uint8Array): boolean;
+  registry?: Registry;
   now?: () => number;
   random?: () => number;
 }
@@ -26,14 +46,16 @@ interface Wanted {
   tried: Set<string>;
   /** The peer asked now, if any. */
   asked: string | null;
-  askedAt: number;
 }
 
 interface PeerState {
   /** Keys this peer announced that we still want. */
   announced: Set<string>;
-  /** Keys requested from this peer and not yet answered. */
-  inflight: Set<string>;
+  /** Requests to this peer not yet answered nor timed out: key → when asked, in the order sent. */
+  inflight: Map<string, number>;
+  /** Requests to this peer that timed out unanswered: key → when asked, oldest first (for late replies). */
+  expired: Map<string, number>;
+  timeout: RequestTimeout;
 }
 
 export type AnnounceOutcome = 'new' | 'added' | 'repeat' | 'capped' | 'full';
@@ -42,20 +64,25 @@ export class TxFetcher {
   private readonly opts: FetcherOptions;
   private readonly now: () => number;
   private readonly random: () => number;
+  private readonly maxTimeoutMs: number;
   /** Insertion order = first-seen order: give-ups walk from the front. */
   private readonly wanted = new Map<string, Wanted>();
-  /** Requests in flight, in the order they were sent: timeouts walk from the front. */
-  private readonly asked = new Map<string, number>();
   /** Hashes waiting for an announcer to be asked. */
   private readonly ready = new Set<string>();
   private readonly peers = new Map<string, PeerState>();
+  private inflightCount = 0;
   timeouts = 0;
   giveUps = 0;
+  lateReplies = 0;
+  cancelled = 0;
+  private readonly m;
 
   constructor(opts: FetcherOptions) {
     this.opts = opts;
     this.now = opts.now ?? Date.now;
     this.random = opts.random ?? Math.random;
+    this.maxTimeoutMs = opts.maxTimeoutMs ?? DEFAULT_MAX_TIMEOUT_MS;
+    this.m = this.metrics(opts.registry);
   }
 
   get size(): number {
@@ -63,11 +90,16 @@ export class TxFetcher {
   }
 
   get inflight(): number {
-    return this.asked.size;
+    return this.inflightCount;
   }
 
   has(key: string): boolean {
     return this.wanted.has(key);
+  }
+
+  /** `peer`'s request timeout now (the floor for a peer not seen yet). */
+  timeoutOf(peer: string): number {
+    return this.peers.get(peer)?.timeout.timeoutMs ?? this.opts.timeoutMs;
   }
 
   /** `peer` announced a tx we do not have. `hash` may be a view: it is copied when kept. */
@@ -78,7 +110,7 @@ export class TxFetcher {
     if (ps.announced.size >= this.opts.maxAnnouncementsPerPeer) return 'capped';
     if (w === undefined) {
       if (this.wanted.size >= this.opts.maxWanted) return 'full';
-      w = { hash: Uint8Array.prototype.slice.call(hash), key, feePerOp, firstSeen: this.now(), announcers: [], tried: new Set(), asked: null, askedAt: 0 };
+      w = { hash: Uint8Array.prototype.slice.call(hash), key, feePerOp, firstSeen: this.now(), announcers: [], tried: new Set(), asked: null };
       this.wanted.set(key, w);
     } else if (feePerOp > w.feePerOp) {
       w.feePerOp = feePerOp;
@@ -89,22 +121,25 @@ export class TxFetcher {
     return w.announcers.length === 1 ? 'new' : 'added';
   }
 
-  /** A body for `key` arrived (from anyone). Returns whether we had asked `from` for it. */
+  /**
+   * A body for `key` arrived from `from` (first copy or not). Returns whether we had asked `from` for it, including
+   * a request that timed out (a late reply counts as received).
+   */
   received(key: string, from: string): boolean {
+    const asked = this.replied(from, key, 'body');
     const w = this.wanted.get(key);
-    if (w === undefined) return false;
-    const solicited = w.asked === from;
-    this.forget(w);
-    return solicited;
+    if (w !== undefined) this.forget(w, from);
+    return asked;
   }
 
   /** We no longer need `key` (it reached the mempool another way). */
   drop(key: string): void {
     const w = this.wanted.get(key);
-    if (w) this.forget(w);
+    if (w) this.forget(w, null);
   }
 
   notFound(peer: string, key: string): void {
+    this.replied(peer, key, 'notfound');
     const w = this.wanted.get(key);
     if (w === undefined || w.asked !== peer) return;
     this.unask(w);
@@ -115,36 +150,42 @@ export class TxFetcher {
     const ps = this.peers.get(peer);
     if (ps === undefined) return;
     this.peers.delete(peer);
+    this.inflightCount -= ps.inflight.size;
     for (const key of ps.announced) {
       const w = this.wanted.get(key);
       if (w === undefined) continue;
       w.announcers = w.announcers.filter((p) => p !== peer);
       w.tried.delete(peer);
-      if (w.asked === peer) {
-        w.asked = null;
-        this.asked.delete(key);
-      }
+      if (w.asked === peer) w.asked = null;
       // Nobody else announced it: forget it now, so peers that come and go cannot fill the table with hashes
       // only they knew (it comes back if someone announces it again).
-      if (w.announcers.length === 0) this.forget(w);
+      if (w.announcers.length === 0) this.forget(w, null);
       else if (w.asked === null) this.ready.add(key);
     }
   }
 
-  /** Housekeeping: expire requests and hashes, then ask. */
+  /** Housekeeping: expire requests (each peer by its own timeout) and hashes, then ask. */
   tick(): void {
     const now = this.now();
-    for (const [key, at] of this.asked) {
-      if (now - at < this.opts.timeoutMs) break;
-      const w = this.wanted.get(key)!;
-      this.timeouts++;
-      this.unask(w);
-      this.ready.add(key);
+    for (const ps of this.peers.values()) {
+      const limit = ps.timeout.timeoutMs;
+      // Sent in order and measured against one limit: the first not yet due ends the walk.
+      for (const [key, at] of ps.inflight) {
+        if (now - at < limit) break;
+        this.timeouts++;
+        this.unask(this.wanted.get(key)!);
+        this.awaitLate(ps, key, at);
+        this.ready.add(key);
+      }
+      for (const [key, at] of ps.expired) {
+        if (now - at < this.opts.giveUpMs) break;
+        ps.expired.delete(key);
+      }
     }
     for (const w of this.wanted.values()) {
       if (now - w.firstSeen < this.opts.giveUpMs) break;
       this.giveUps++;
-      this.forget(w);
+      this.forget(w, null);
     }
     this.schedule();
   }
@@ -165,11 +206,12 @@ export class TxFetcher {
         continue;
       }
       const peer = candidates[Math.floor(this.random() * candidates.length)]!;
+      const ps = this.peers.get(peer)!;
       w.asked = peer;
-      w.askedAt = now;
       w.tried.add(peer);
-      this.asked.set(w.key, now);
-      this.peers.get(peer)!.inflight.add(w.key);
+      ps.inflight.set(w.key, now);
+      ps.expired.delete(w.key);
+      this.inflightCount++;
       this.ready.delete(w.key);
       this.opts.request(peer, w.hash);
     }
@@ -178,23 +220,113 @@ export class TxFetcher {
   private peer(id: string): PeerState {
     let ps = this.peers.get(id);
     if (ps === undefined) {
-      ps = { announced: new Set(), inflight: new Set() };
+      ps = {
+        announced: new Set(),
+        inflight: new Map(),
+        expired: new Map(),
+        timeout: new RequestTimeout({ floorMs: this.opts.timeoutMs, capMs: this.maxTimeoutMs }),
+      };
       this.peers.set(id, ps);
     }
     return ps;
   }
 
+  /** `peer` answered a request for `key` (in time or late): measures it. Returns whether we had asked. */
+  private replied(peer: string, key: string, kind: 'body' | 'notfound'): boolean {
+    const ps = this.peers.get(peer);
+    if (ps === undefined) return false;
+    let at = ps.inflight.get(key);
+    if (at === undefined) {
+      at = ps.expired.get(key);
+      if (at === undefined) return false;
+      ps.expired.delete(key);
+      this.lateReplies++;
+      this.m.late.inc({ kind });
+    }
+    const ms = this.now() - at;
+    ps.timeout.sample(ms);
+    this.m.reply.observe(ms / 1000);
+    return true;
+  }
+
+  /** Remembers a timed-out request so a late reply is recognised; bounded per peer, oldest dropped first. */
+  private awaitLate(ps: PeerState, key: string, at: number): void {
+    ps.expired.delete(key);
+    ps.expired.set(key, at);
+    if (ps.expired.size > this.opts.maxInflightPerPeer) ps.expired.delete(ps.expired.keys().next().value!);
+  }
+
   private unask(w: Wanted): void {
     if (w.asked === null) return;
-    this.peers.get(w.asked)?.inflight.delete(w.key);
-    this.asked.delete(w.key);
+    if (this.peers.get(w.asked)?.inflight.delete(w.key)) this.inflightCount--;
     w.asked = null;
   }
 
-  private forget(w: Wanted): void {
+  /** Stops tracking `w`; a request for it still queued to a peer other than `from` is withdrawn. */
+  private forget(w: Wanted, from: string | null): void {
+    if (w.asked !== null && w.asked !== from && this.opts.cancel?.(w.asked, w.hash)) {
+      this.cancelled++;
+      this.m.cancelled.inc();
+    }
     this.unask(w);
     for (const p of w.announcers) this.peers.get(p)?.announced.delete(w.key);
     this.wanted.delete(w.key);
     this.ready.delete(w.key);
+  }
+
+  private metrics(registry: Registry | undefined) {
+    const registers = registry ? [registry] : [];
+    const peers = this.peers;
+    const floor = this.opts.timeoutMs;
+    return {
+      reply: new Histogram({
+        name: 'overlay_flood_getdata_reply_seconds',
+        help: 'GETDATA request to reply (body or NOTFOUND, late ones included), per hash',
+        buckets: REPLY_SECONDS_BUCKETS,
+        registers,
+      }),
+      late: new Counter({
+        name: 'overlay_flood_getdata_late_replies_total',
+        help: 'Replies to GETDATA requests that had timed out (counted as received, measured)',
+        labelNames: ['kind'] as const,
+        registers,
+      }),
+      cancelled: new Counter({
+        name: 'overlay_flood_getdata_cancelled_total',
+        help: 'GETDATA requests withdrawn before they were sent: the body came another way',
+        registers,
+      }),
+      timeout: new Gauge({
+        name: 'overlay_flood_getdata_timeout_seconds',
+        help: 'Per-peer GETDATA timeouts now, over the peers that announced to us: min, mean, max',
+        labelNames: ['stat'] as const,
+        registers,
+        collect() {
+          let min = Infinity;
+          let max = 0;
+          let sum = 0;
+          for (const ps of peers.values()) {
+            const t = ps.timeout.timeoutMs;
+            min = Math.min(min, t);
+            max = Math.max(max, t);
+            sum += t;
+          }
+          if (peers.size === 0) min = max = sum = floor;
+          this.set({ stat: 'min' }, min / 1000);
+          this.set({ stat: 'mean' }, sum / Math.max(1, peers.size) / 1000);
+          this.set({ stat: 'max' }, max / 1000);
+        },
+      }),
+      awaitingLate: new Gauge({
+        name: 'overlay_flood_getdata_awaiting_late',
+        help: 'Timed-out GETDATA requests remembered for a late reply (bounded per peer by max_inflight_per_peer)',
+        registers,
+        collect() {
+          let n = 0;
+          for (const ps of peers.values()) n += ps.expired.size;
+          this.set(n);
+        },
+      }),
+    };
   }
 }
