@@ -20,7 +20,7 @@ import {
   type ToCoreMessage,
   type ToOverlayMessage,
 } from '#ipc-protocol';
-import type { Logger } from '../util/log.ts';
+import { rateLimited, type Logger } from '../util/log.ts';
 import type { IpcMetrics } from './metrics.ts';
 
 export type Dialect = 'pending' | 'v2' | 'extended';
@@ -81,9 +81,12 @@ export class CoreSession {
   private pendingTimer: NodeJS.Timeout | null;
   /** Frames from core that arrived while the network was being decided (the socket is paused meanwhile). */
   private inbox: Array<[number, Uint8Array]> | null = null;
+  /** Bad frames are core's to send at will: their log lines are rate-limited (the metric counts every one). */
+  private readonly badFrameLog: Logger;
 
   constructor(opts: SessionOptions) {
     this.opts = opts;
+    this.badFrameLog = rateLimited(opts.log);
     this.socket = opts.socket;
     this.decoder = new FrameDecoder({ maxPayload: opts.maxPayload });
     this.writer = new FrameWriter(this.socket, { maxPayload: opts.maxPayload });
@@ -315,7 +318,7 @@ export class CoreSession {
   /** A bad frame: counted and logged; an extension core gets an ERROR, a V2 core has the frame dropped. */
   private reject(err: ProtocolError, requestId: bigint): void {
     this.opts.metrics.errors.labels(err.code).inc();
-    this.opts.log.warn('bad frame from core', { code: err.code, frameType: err.frameType, detail: err.message });
+    this.badFrameLog.warn('bad frame from core', { code: err.code, frameType: err.frameType, detail: err.message });
     this.sendError(requestId, err.code, err.frameType, err.message);
   }
 }

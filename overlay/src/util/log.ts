@@ -41,3 +41,42 @@ export function createLogger(component: string, level: Level = 'info', sink: Log
     child: (sub) => createLogger(`${component}:${sub}`, level, sink),
   };
 }
+
+/** Ours: a rate-limited logger writes at most this many lines per message per window; the rest are counted. */
+export const RATE_LIMITED_LINES = 10;
+export const RATE_LIMIT_WINDOW_MS = 10_000;
+
+/**
+ * A logger for lines an outsider can provoke at will (bad frames from core, say): per message text, the first
+ * `lines` of each window are written, the rest counted and summed up in one line when the window ends, so a
+ * flood of bad input cannot flood the log. Message texts are literals at call sites, so the map stays small.
+ */
+export function rateLimited(log: Logger, lines = RATE_LIMITED_LINES, windowMs = RATE_LIMIT_WINDOW_MS): Logger {
+  const windows = new Map<string, { start: number; written: number; suppressed: number; level: Level }>();
+  const limit = (level: Level) => (msg: string, fields?: Record<string, unknown>) => {
+    const now = Date.now();
+    let w = windows.get(msg);
+    if (w === undefined || now - w.start >= windowMs) {
+      w = { start: now, written: 0, suppressed: 0, level };
+      windows.set(msg, w);
+    }
+    if (w.written < lines) {
+      w.written++;
+      log[level](msg, fields);
+      return;
+    }
+    if (w.suppressed++ === 0) {
+      const window = w;
+      setTimeout(() => {
+        log[window.level](`${msg} (more suppressed)`, { suppressed: window.suppressed, windowMs });
+      }, windowMs - (now - w.start)).unref();
+    }
+  };
+  return {
+    debug: limit('debug'),
+    info: limit('info'),
+    warn: limit('warn'),
+    error: limit('error'),
+    child: (sub) => rateLimited(log.child(sub), lines, windowMs),
+  };
+}
