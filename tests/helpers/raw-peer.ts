@@ -14,6 +14,9 @@ import type { OverlayProcess } from './overlay-process.ts';
 import { TESTNET } from './raw-core.ts';
 import { waitFor } from './wait.ts';
 
+/** What dialing an overlay takes: its TCP peer port and peer id (an OverlayProcess, or a bench's overlay). */
+export type PeerAddress = Pick<OverlayProcess, 'peerPort' | 'peerId'>;
+
 export interface Frame {
   type: number;
   payload: Uint8Array;
@@ -55,7 +58,7 @@ export class RawPeer {
   }
 
   /** Connects to an overlay over TCP and opens our flood stream to it. */
-  async connect(o: OverlayProcess): Promise<void> {
+  async connect(o: PeerAddress): Promise<void> {
     const ma = multiaddr(`/ip4/127.0.0.1/tcp/${o.peerPort}/p2p/${o.peerId}`);
     const stream = await this.node.dialProtocol(ma, this.protocols.txFlood);
     stream.inactivityTimeout = 0;
@@ -77,7 +80,7 @@ export class RawPeer {
    * Publishes bytes on the SCP topic once `o` subscribes to it and our gossipsub stream to it is open (published
    * before, a message reaches nobody and cannot be published again: gossipsub refuses it as a duplicate).
    */
-  async publishScp(o: OverlayProcess, envelope: Uint8Array): Promise<void> {
+  async publishScp(o: PeerAddress, envelope: Uint8Array): Promise<void> {
     const pubsub = this.node.services.pubsub;
     const overlay = peerIdFromString(o.peerId);
     // The implementation has streamsOutbound; the exported GossipSub interface does not declare it.
