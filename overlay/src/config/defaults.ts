@@ -57,8 +57,10 @@ export const DEFAULTS = {
   /** Overlay V2: INV batch at most 1000 hashes or 100 ms. */
   invMaxHashes: 1000,
   invIntervalMs: 100,
-  /** Overlay V2: GETDATA per-peer timeout 1 s, give up after 30 s. */
+  /** Overlay V2: GETDATA per-peer timeout 1 s (ours: the floor of the adaptive timeout), give up after 30 s. */
   getdataTimeoutMs: 1000,
+  /** Ours: the adaptive per-peer GETDATA timeout (srtt + 4 × rttvar) stops at 3 s; equal to the floor: V2's fixed 1 s. */
+  getdataTimeoutMaxMs: 3000,
   getdataGiveUpMs: 30_000,
   /** go-ethereum tx fetcher: at most 4096 outstanding announcements per peer. */
   maxAnnouncementsPerPeer: 4096,

@@ -97,6 +97,7 @@ export const configSchema = z.strictObject({
       inv_max_hashes: positive.default(DEFAULTS.invMaxHashes),
       inv_interval_ms: positive.default(DEFAULTS.invIntervalMs),
       getdata_timeout_ms: positive.default(DEFAULTS.getdataTimeoutMs),
+      getdata_timeout_max_ms: positive.default(DEFAULTS.getdataTimeoutMaxMs),
       getdata_give_up_ms: positive.default(DEFAULTS.getdataGiveUpMs),
       max_announcements_per_peer: positive.default(DEFAULTS.maxAnnouncementsPerPeer),
       max_inflight_per_peer: positive.default(DEFAULTS.maxInflightPerPeer),

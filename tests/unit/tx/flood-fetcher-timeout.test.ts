@@ -194,12 +194,11 @@ describe('TxFetcher per-peer adaptive timeouts', () => {
     expect(await metric('overlay_flood_getdata_timeout_seconds', { stat: 'max' })).to.be.greaterThan(2);
   });
 
-  it('without maxTimeoutMs the cap is 3 s; with it equal to the floor the timeout is fixed (Overlay V2)', () => {
-    const fixed = setup({ maxTimeoutMs: 1000 });
-    for (let i = 0; i < 10; i++) fixed.roundTrip('A', 2000);
-    expect(fixed.f.timeoutOf('A')).to.equal(1000);
-    const dflt = setup({ maxTimeoutMs: undefined });
-    for (let i = 0; i < 10; i++) dflt.roundTrip('A', 5000);
-    expect(dflt.f.timeoutOf('A')).to.equal(3000);
+  it('with maxTimeoutMs equal to the floor, or without it, the timeout is fixed (Overlay V2)', () => {
+    for (const maxTimeoutMs of [1000, undefined]) {
+      const fixed = setup({ maxTimeoutMs });
+      for (let i = 0; i < 10; i++) fixed.roundTrip('A', 2000);
+      expect(fixed.f.timeoutOf('A')).to.equal(1000);
+    }
   });
 });

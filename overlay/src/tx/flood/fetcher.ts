@@ -11,15 +11,13 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { RequestTimeout } from './request-timeout.ts';
 
-/** Ours: the longest per-peer request timeout, unless `timeoutMs` is longer. */
-export const DEFAULT_MAX_TIMEOUT_MS = 3000;
 /** Request → reply times, 5 ms to 10 s (loopback at rest to a stalled peer). */
 const REPLY_SECONDS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10];
 
 export interface FetcherOptions {
   /** The shortest per-peer request timeout, and a peer's timeout before its first reply. */
   timeoutMs: number;
-  /** The longest per-peer request timeout. Default DEFAULT_MAX_TIMEOUT_MS. */
+  /** The longest per-peer request timeout (config flood.getdata_timeout_max_ms). Default `timeoutMs`: fixed. */
   maxTimeoutMs?: number;
   giveUpMs: number;
   maxAnnouncementsPerPeer: number;
@@ -81,7 +79,7 @@ export class TxFetcher {
     this.opts = opts;
     this.now = opts.now ?? Date.now;
     this.random = opts.random ?? Math.random;
-    this.maxTimeoutMs = opts.maxTimeoutMs ?? DEFAULT_MAX_TIMEOUT_MS;
+    this.maxTimeoutMs = opts.maxTimeoutMs ?? opts.timeoutMs;
     this.m = this.metrics(opts.registry);
   }
 

@@ -42,6 +42,7 @@ export interface FloodConfig {
   inv_max_hashes: number;
   inv_interval_ms: number;
   getdata_timeout_ms: number;
+  getdata_timeout_max_ms: number;
   getdata_give_up_ms: number;
   max_announcements_per_peer: number;
   max_inflight_per_peer: number;
@@ -94,11 +95,14 @@ export class TxFlood {
     this.haveFrom = new LruMap(MAX_WANTED + 2 * SEEN_BODIES);
     this.fetcher = new TxFetcher({
       timeoutMs: c.getdata_timeout_ms,
+      maxTimeoutMs: c.getdata_timeout_max_ms,
       giveUpMs: c.getdata_give_up_ms,
       maxAnnouncementsPerPeer: c.max_announcements_per_peer,
       maxInflightPerPeer: c.max_inflight_per_peer,
       maxWanted: MAX_WANTED,
       request: (peer, hash) => this.links.get(peer)?.request(hash),
+      cancel: (peer, hash) => this.links.get(peer)?.cancelRequest(hash) ?? false,
+      registry: opts.registry,
     });
     const registers = [opts.registry];
     const fetcher = this.fetcher;
@@ -113,6 +117,7 @@ export class TxFlood {
       }),
       announcements: new Counter({ name: 'overlay_flood_announcements_total', help: 'INV entries received, by outcome', labelNames: ['outcome'] as const, registers }),
       announced: new Counter({ name: 'overlay_flood_announced_total', help: 'INV entries queued to peers, by cause', labelNames: ['cause'] as const, registers }),
+      invSkipped: new Counter({ name: 'overlay_flood_inv_skipped_total', help: 'Queued INV entries left out: the peer had the tx by the time the batch went', registers }),
       pushed: new Counter({ name: 'overlay_flood_pushed_total', help: 'Tx bodies pushed unasked (push mode)', registers }),
       served: new Counter({ name: 'overlay_flood_getdata_served_total', help: 'Hashes asked of us, by outcome', labelNames: ['outcome'] as const, registers }),
       dropped: new Counter({ name: 'overlay_flood_dropped_frames_total', help: 'Frames dropped: queue towards the peer full or stream failed', labelNames: ['type'] as const, registers }),
@@ -155,6 +160,8 @@ export class TxFlood {
       onSent: (type, bytes) => this.count('out', type, bytes),
       onDrop: (type) => this.m.dropped.inc({ type: frameNames[type] ?? 'unknown' }),
       onError: (err) => this.opts.log.debug('flood link error', { peer, err }),
+      peerHas: (hash) => this.peerHas(toHex(hash), peer),
+      onInvSkipped: (n) => this.m.invSkipped.inc(n),
     });
     this.links.set(peer, link);
     this.m.links.set(this.links.size);
@@ -339,7 +346,7 @@ export class TxFlood {
       const key = createHash('sha256').update(body).digest('hex');
       this.notePeerHas(key, peer);
       if (!this.seenBodies.add(key) || this.opts.mempool.has(key)) {
-        this.fetcher.drop(key);
+        this.fetcher.received(key, peer); // measures a late reply, if it is one
         this.m.bodies.inc({ kind: 'duplicate' });
         continue;
       }

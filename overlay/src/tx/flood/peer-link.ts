@@ -1,6 +1,8 @@
 // One peer's side of tx flooding: our outbound stream (opened lazily, reopened if it drops) with per-peer batching —
 // INV entries go out at `invMaxHashes` or after `invIntervalMs`, whichever first; tx bodies and GETDATA/NOTFOUND
-// go out once per tick — and a bounded queue for when the stream is congested or not open yet.
+// go out once per tick — and a bounded queue for when the stream is congested or not open yet. INV entries the peer
+// is by then known to have (it announced or sent the tx to us while ours waited for its batch) are left out at flush,
+// and a GETDATA not yet sent can be withdrawn.
 import type { Stream } from '@libp2p/interface';
 import { FramedStream } from '../../p2p/framed-stream.ts';
 import {
@@ -28,6 +30,10 @@ export interface LinkOptions {
   onDrop(type: number, bytes: number): void;
   onSent(type: number, bytes: number): void;
   onError(err: unknown): void;
+  /** Whether the peer is known to have the tx by now; such INV entries are left out when the batch goes. */
+  peerHas?(hash: Uint8Array): boolean;
+  /** INV entries left out because the peer was known to have them by the time the batch went. */
+  onInvSkipped?(n: number): void;
 }
 
 export class PeerLink {
@@ -74,6 +80,14 @@ export class PeerLink {
     this.scheduleTick();
   }
 
+  /** Withdraws a request() of this very `hash` array if it has not been sent; true if it was withdrawn. */
+  cancelRequest(hash: Uint8Array): boolean {
+    const i = this.getData.indexOf(hash);
+    if (i < 0) return false;
+    this.getData.splice(i, 1);
+    return true;
+  }
+
   notHave(hash: Uint8Array): void {
     if (this.closed) return;
     this.notFound.push(hash);
@@ -107,6 +121,12 @@ export class PeerLink {
   private flushInv(): void {
     if (this.invTimer) clearTimeout(this.invTimer);
     this.invTimer = null;
+    const peerHas = this.opts.peerHas;
+    if (peerHas !== undefined) {
+      const before = this.inv.length;
+      this.inv = this.inv.filter((e) => !peerHas(e.hash));
+      if (this.inv.length < before) this.opts.onInvSkipped?.(before - this.inv.length);
+    }
     while (this.inv.length > 0) {
       const batch = this.inv.splice(0, Math.min(this.opts.invMaxHashes, MAX_HASHES_PER_FRAME));
       this.write(FloodFrame.INV, encodeInv(batch));
