@@ -18,6 +18,11 @@ export interface ValidatorNetOptions {
   /** Extra TOML for every overlay (whole sections). */
   overlayToml?: string;
   coreArgs?: string[];
+  /**
+   * When set, every overlay and core runs under `node --cpu-prof`, writing its profiles (one per thread, on exit)
+   * to `<cpuProfileDir>/<name>-overlay/` and `<name>-core/`.
+   */
+  cpuProfileDir?: string;
   log?: Logger;
 }
 
@@ -34,6 +39,12 @@ export async function validatorNet(opts: ValidatorNetOptions): Promise<Validator
   const keys = seeds.map((s) => Keypair.fromSecret(s).publicKey());
   const ports: number[] = [];
   for (let i = 0; i < n; i++) ports.push(await freePeerPort());
+  const nodeFlags = (child: string): string[] => {
+    if (opts.cpuProfileDir === undefined) return [];
+    const dir = join(opts.cpuProfileDir, child);
+    mkdirSync(dir, { recursive: true });
+    return ['--cpu-prof', `--cpu-prof-dir=${dir}`];
+  };
   const validators = seeds.map((seed, i) => {
     const dir = join(opts.root, `v${i}`);
     mkdirSync(dir, { recursive: true });
@@ -56,12 +67,14 @@ export async function validatorNet(opts: ValidatorNetOptions): Promise<Validator
         opts.overlayToml ?? '',
       ].join('\n') + '\n',
     );
+    const overlay = overlayProcess(['--config', config]);
+    const [node, ...overlayArgs] = overlay.command;
     return {
       name: `v${i}`,
-      overlay: overlayProcess(['--config', config]),
+      overlay: { ...overlay, command: [node!, ...nodeFlags(`v${i}-overlay`), ...overlayArgs] },
       core: {
         command: [
-          process.execPath, CORE_BIN,
+          process.execPath, ...nodeFlags(`v${i}-core`), CORE_BIN,
           '--socket', socket,
           '--seed', seed,
           '--validators', keys.join(','),
