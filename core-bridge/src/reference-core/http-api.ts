@@ -17,6 +17,12 @@ export const MAX_BATCH_TXS = 1000;
 /** Ours: accounts per POST /accounts (the load generator's resync batch). */
 export const MAX_ACCOUNTS_QUERY = 1000;
 const MAX_ACCOUNTS_BODY = 128 * 1024;
+/**
+ * Ours: idle keep-alive connections live this long (node's default is 5 s). A client on a loaded machine can be
+ * descheduled past 5 s and then reuse a connection the server just closed ("other side closed" on a POST, which
+ * fetch does not retry); the load generator's requests come every ~50 ms, so a longer timeout costs nothing.
+ */
+const KEEP_ALIVE_TIMEOUT_MS = 30_000;
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 const base64Tx = z.string().min(4).max(Math.ceil((MAX_TX_BODY * 4) / 3)).regex(BASE64, 'not base64');
@@ -50,7 +56,7 @@ export interface HttpApi {
 }
 
 export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
-  const server = createServer((req, res) => void handle(opts, req, res));
+  const server = createServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS }, (req, res) => void handle(opts, req, res));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host ?? '127.0.0.1', () => {
