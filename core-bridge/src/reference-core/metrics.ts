@@ -61,6 +61,13 @@ export function createCoreMetrics(registry: Registry, sizes: CoreSizes) {
       buckets: [0.25, 0.5, 1, 1.5, 2, 3, 5, 10, 30],
       registers: [registry],
     }),
+    slotPhase: new Histogram({
+      name: p + 'slot_phase_seconds',
+      help: 'Time of each step of a slot, from the previous one (nominated: from the slot start; voted, decided, closed)',
+      labelNames: ['phase'],
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5],
+      registers: [registry],
+    }),
     httpRequests: new Counter({ name: p + 'http_requests_total', help: 'HTTP requests, by route and status', labelNames: ['route', 'status'], registers: [registry] }),
   };
 }

@@ -86,6 +86,17 @@ export interface ClosedLedger {
   skipped: number;
 }
 
+/** Milestones of one slot (ms timestamps); null when it did not happen here (e.g. decided before we voted). */
+interface SlotTimeline {
+  slot: number;
+  /** We built and nominated (leader), or got the leader's nomination. */
+  nominated: number | null;
+  /** We voted (EXTERNALIZE). */
+  voted: number | null;
+  /** Threshold votes: decided. */
+  decided: number | null;
+}
+
 export interface TxResult {
   ledger: number;
   applied: boolean;
@@ -120,6 +131,8 @@ export class ReferenceCore {
   private readonly helped = new Map<string, number>();
   private catchUpVotes = 0;
   private readonly listeners: { event: string; fn: (...a: never[]) => void }[] = [];
+  /** When the current slot's steps happened (ms, our clock), for the close log and the phase histogram. */
+  private timeline: SlotTimeline = { slot: 0, nominated: null, voted: null, decided: null };
 
   constructor(opts: ReferenceCoreOptions) {
     const s = opts.settings;
@@ -279,7 +292,12 @@ export class ReferenceCore {
 
   private run(actions: Action[]): void {
     if (this.stopped) return;
+    const now = this.now();
     for (const a of actions) {
+      if ('slot' in a && a.slot !== this.timeline.slot) this.timeline = { slot: a.slot, nominated: null, voted: null, decided: null };
+      if (a.type === 'nominate' || a.type === 'validate') this.timeline.nominated ??= now;
+      else if (a.type === 'externalize') this.timeline.voted ??= now;
+      else if (a.type === 'decide') this.timeline.decided ??= now;
       switch (a.type) {
         case 'build':
           void this.build(a.slot, a.round);
@@ -406,11 +424,31 @@ export class ReferenceCore {
     if (txSet === null || this.stopped) return;
     const decoded = decodeTxSet(txSet);
     const r = this.ledger.close(decoded, v.txSetHash, v.closeTime);
-    this.afterClose(r, v.txSetHash, decoded.txHashes);
+    this.afterClose(r, v.txSetHash, decoded.txHashes, this.phases(slot));
     this.run(this.consensus.closed(slot, this.now()));
   }
 
-  private afterClose(r: CloseResult, setHash: Buffer, txHashes: Buffer[]): void {
+  /**
+   * Where the slot's time went, in ms from its scheduled start: until the nomination (leader's build, or its
+   * envelope reaching us), our vote (tx-set fetch and checks), the decision (others' votes), the close (tx-set
+   * fetch if we lacked it, apply). Observed in the phase histogram.
+   */
+  private phases(slot: number): Record<'nominated' | 'voted' | 'decided' | 'closed', number | null> {
+    const start = this.consensus.slotStartAt;
+    const t = this.timeline.slot === slot ? this.timeline : { nominated: null, voted: null, decided: null };
+    const since = (at: number | null) => (at === null ? null : at - start);
+    const out = { nominated: since(t.nominated), voted: since(t.voted), decided: since(t.decided), closed: since(this.now()) };
+    let prev = 0;
+    for (const k of ['nominated', 'voted', 'decided', 'closed'] as const) {
+      const at = out[k];
+      if (at === null) continue;
+      this.metrics.slotPhase.labels(k).observe(Math.max(0, at - prev) / 1000);
+      prev = Math.max(prev, at);
+    }
+    return out;
+  }
+
+  private afterClose(r: CloseResult, setHash: Buffer, txHashes: Buffer[], phasesMs: Record<string, number | null>): void {
     const at = this.now();
     const skipped = SKIP_REASONS.reduce((n, k: SkipReason) => n + r.skipped[k], 0);
     this.last = { txCount: r.txCount, applied: r.applied, skipped };
@@ -452,6 +490,7 @@ export class ReferenceCore {
       applied: r.applied,
       skipped,
       round: this.consensus.round,
+      phasesMs,
     });
     if (this.snapshots) {
       this.snapshots
