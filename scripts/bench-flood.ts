@@ -2,6 +2,9 @@
 // (INV/GETDATA) against push (full bodies to every peer) in the same run. Signed payments are injected at random
 // nodes at a set rate; per node it prints bytes received per unique tx against the tx size, the duplicate-body ratio,
 // and propagation latency to all nodes (p50/p99, estimated from mempool counts sampled every POLL_MS).
+// Both modes are counted alike, from the start of injection until every node holds every tx: every tx-flood frame
+// (header included) received, by type, and sent (the two totals must agree: nothing uncounted or lost), and the
+// bytes of the whole peer connections both ways from /peers (every protocol above the transport, for cross-checking).
 // Results go to bench-results/flood.json.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
@@ -10,14 +13,14 @@ import { parseArgs } from 'node:util';
 import { CoreConnection } from '../core-bridge/src/client/connection.ts';
 import { makePayment, testKeypair } from '../tests/fixtures/txs.ts';
 import { MempoolSampler, metricsOf, sumOf, waitUntil } from './lib/bench/propagation.ts';
-import { dialsOf, randomRegularGraph, startOverlayNet, type OverlayNet } from './lib/overlay-net.ts';
+import { INV_ENTRY_BYTES } from '../overlay/src/tx/flood/wire.ts';
+import { DEFAULT_NETWORK_PASSPHRASE, dialsOf, randomRegularGraph, startOverlayNet, type NetOverlay, type OverlayNet } from './lib/overlay-net.ts';
 
-const PASSPHRASE = 'Test SDF Network ; September 2015';
 /** How often every node's mempool size is sampled (latency resolution). */
 const POLL_MS = 20;
 /** How long to wait, after the last injection, for every node to hold every tx. */
 const SETTLE_DEADLINE_MS = 60_000;
-const INV_ENTRY_BYTES = 40;
+const FRAME_TYPES = ['inv', 'getdata', 'txs', 'notfound'] as const;
 
 const { values } = parseArgs({
   options: {
@@ -27,6 +30,8 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '10' },
     modes: { type: 'string', default: 'pull,push' },
     seed: { type: 'string', default: '1' },
+    /** Extra keys of every overlay's [flood] section, ';'-separated, e.g. 'getdata_timeout_max_ms = 1000' (V2's fixed timeout). */
+    'flood-config': { type: 'string', default: '' },
   },
 });
 const n = Number(values.nodes);
@@ -61,14 +66,52 @@ const t0 = Date.now();
 const txsByMode = new Map(modes.map((mode, m) => [mode, Array.from({ length: total }, (_, i) => makePayment({ source: testKeypair(1_000_000 * (m + 1) + i), seq: 1n }))]));
 console.log(`signed ${total * modes.length} payments in ${Date.now() - t0} ms; tx size ${txsByMode.get(modes[0]!)![0]!.length} B`);
 
+interface NodeResult {
+  node: number;
+  bytesInPerTx: number;
+  bytesOutPerTx: number;
+  budget: number;
+  duplicateRatio: number;
+  fromPeers: number;
+  getdataTimeouts: number;
+  lateReplies: number;
+  withdrawnRequests: number;
+  unsolicited: number;
+  invSkipped: number;
+  /** The largest per-peer GETDATA timeout at the end, ms. */
+  maxTimeoutMs: number;
+}
+
 interface ModeResult {
   mode: string;
   txBytes: number;
-  perNode: { node: number; bytesInPerTx: number; budget: number; duplicateRatio: number; fromPeers: number; getdataTimeouts: number; unsolicited: number }[];
+  perNode: NodeResult[];
+  /** Flood frames received (headers included), per unique tx per node. */
   bytesInPerTx: number;
+  /** Flood frames sent, per unique tx per node: equal to bytesInPerTx but for frames in flight at the end. */
+  bytesOutPerTx: number;
+  /** bytesInPerTx by frame type. */
+  bytesInPerTxByType: Record<(typeof FRAME_TYPES)[number], number>;
+  /** Whole peer connections (/peers: every protocol above the transport), received and sent, per unique tx per node. */
+  connectionBytesPerTx: { in: number; out: number };
   duplicateRatio: number;
   latencyMs: { p50: number; p99: number; max: number };
   elapsedSec: number;
+}
+
+/** Counters of one overlay at one moment: its /metrics and its connections' bytes. */
+interface Snapshot {
+  m: Map<string, number>;
+  connIn: number;
+  connOut: number;
+}
+
+async function snapshot(o: NetOverlay): Promise<Snapshot> {
+  const [m, peers] = await Promise.all([
+    metricsOf(o.ready.admin!),
+    fetch(`${o.ready.admin!}/peers`).then((r) => r.json() as Promise<{ bytesIn: number; bytesOut: number }[]>),
+  ]);
+  return { m, connIn: peers.reduce((a, p) => a + p.bytesIn, 0), connOut: peers.reduce((a, p) => a + p.bytesOut, 0) };
 }
 
 async function runMode(mode: 'pull' | 'push'): Promise<ModeResult> {
@@ -78,10 +121,12 @@ async function runMode(mode: 'pull' | 'push'): Promise<ModeResult> {
     n,
     dials: dialsOf(n, edges),
     p2p: ['target_outbound = 16', 'max_inbound = 16'],
-    toml: `log_level = "warn"\n[flood]\nmode = "${mode}"`.replace('log_level = "warn"\n', ''),
+    toml: `[flood]\nmode = "${mode}"\n${values['flood-config'].replaceAll(';', '\n')}`,
   });
   try {
-    const cores = await Promise.all(net.overlays.map((o) => CoreConnection.open({ socketPath: o.socketPath, networkPassphrase: PASSPHRASE, software: 'bench-flood' })));
+    const cores = await Promise.all(
+      net.overlays.map((o) => CoreConnection.open({ socketPath: o.socketPath, networkPassphrase: DEFAULT_NETWORK_PASSPHRASE, software: 'bench-flood' })),
+    );
     const degreeOf = Array.from({ length: n }, (_, i) => edges.filter(([a, b]) => a === i || b === i).length);
     await waitUntil('flood links', async () => {
       const ms = await Promise.all(net.overlays.map((o) => metricsOf(o.ready.admin!)));
@@ -93,6 +138,7 @@ async function runMode(mode: 'pull' | 'push'): Promise<ModeResult> {
     const sampler = new MempoolSampler(cores, { pollMs: POLL_MS, nextRequestId: () => rid++ });
     sampler.start();
 
+    const before = await Promise.all(net.overlays.map(snapshot));
     const submittedAt: number[] = [];
     const start = Date.now();
     let next = 0;
@@ -110,34 +156,45 @@ async function runMode(mode: 'pull' | 'push'): Promise<ModeResult> {
       }, 5);
     });
     await waitUntil('every node to hold every tx', async () => sampler.last.every((c) => c >= total), SETTLE_DEADLINE_MS);
+    const after = await Promise.all(net.overlays.map(snapshot));
     await sampler.stop();
     const elapsedSec = (Date.now() - start) / 1000;
 
     const latencies = sampler.latenciesToAll(submittedAt);
 
-    const perNode = [];
-    let sumBytes = 0;
-    let sumTxs = 0;
-    let sumDup = 0;
-    let sumBodies = 0;
+    const perNode: NodeResult[] = [];
+    const sum = { in: 0, out: 0, connIn: 0, connOut: 0, txs: 0, dup: 0, bodies: 0 };
+    const byType = Object.fromEntries(FRAME_TYPES.map((t) => [t, 0])) as Record<(typeof FRAME_TYPES)[number], number>;
     for (const o of net.overlays) {
-      const m = await metricsOf(o.ready.admin!);
-      const bytesIn = sumOf(m, 'overlay_flood_bytes_total{dir="in"');
-      const dup = sumOf(m, 'overlay_flood_tx_bodies_received_total{kind="duplicate"}');
-      const bodies = sumOf(m, 'overlay_flood_tx_bodies_received_total');
+      const a = after[o.index]!;
+      const b = before[o.index]!;
+      const delta = (prefix: string) => sumOf(a.m, prefix) - sumOf(b.m, prefix);
+      const bytesIn = delta('overlay_flood_bytes_total{dir="in"');
+      const bytesOut = delta('overlay_flood_bytes_total{dir="out"');
+      const dup = delta('overlay_flood_tx_bodies_received_total{kind="duplicate"}');
+      const bodies = delta('overlay_flood_tx_bodies_received_total');
       const fromPeers = total - injectAt.filter((x) => x === o.index).length;
-      sumBytes += bytesIn;
-      sumTxs += fromPeers;
-      sumDup += dup;
-      sumBodies += bodies;
+      for (const t of FRAME_TYPES) byType[t] += delta(`overlay_flood_bytes_total{dir="in",type="${t}"}`);
+      sum.in += bytesIn;
+      sum.out += bytesOut;
+      sum.connIn += a.connIn - b.connIn;
+      sum.connOut += a.connOut - b.connOut;
+      sum.txs += fromPeers;
+      sum.dup += dup;
+      sum.bodies += bodies;
       perNode.push({
         node: o.index,
         bytesInPerTx: bytesIn / fromPeers,
+        bytesOutPerTx: bytesOut / fromPeers,
         budget: 1.3 * txBytes + INV_ENTRY_BYTES * degreeOf[o.index]!,
         duplicateRatio: bodies === 0 ? 0 : dup / bodies,
         fromPeers,
-        getdataTimeouts: m.get('overlay_flood_getdata_timeouts') ?? 0,
-        unsolicited: sumOf(m, 'overlay_flood_tx_bodies_received_total{kind="unsolicited"}'),
+        getdataTimeouts: delta('overlay_flood_getdata_timeouts'),
+        lateReplies: delta('overlay_flood_getdata_late_replies_total'),
+        withdrawnRequests: delta('overlay_flood_getdata_cancelled_total'),
+        unsolicited: delta('overlay_flood_tx_bodies_received_total{kind="unsolicited"}'),
+        invSkipped: delta('overlay_flood_inv_skipped_total'),
+        maxTimeoutMs: 1000 * (a.m.get('overlay_flood_getdata_timeout_seconds{stat="max"}') ?? NaN),
       });
     }
     for (const c of cores) c.close();
@@ -145,8 +202,11 @@ async function runMode(mode: 'pull' | 'push'): Promise<ModeResult> {
       mode,
       txBytes,
       perNode,
-      bytesInPerTx: sumBytes / sumTxs,
-      duplicateRatio: sumBodies === 0 ? 0 : sumDup / sumBodies,
+      bytesInPerTx: sum.in / sum.txs,
+      bytesOutPerTx: sum.out / sum.txs,
+      bytesInPerTxByType: Object.fromEntries(FRAME_TYPES.map((t) => [t, byType[t] / sum.txs])) as ModeResult['bytesInPerTxByType'],
+      connectionBytesPerTx: { in: sum.connIn / sum.txs, out: sum.connOut / sum.txs },
+      duplicateRatio: sum.bodies === 0 ? 0 : sum.dup / sum.bodies,
       latencyMs: { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: Math.max(...latencies) },
       elapsedSec,
     };
@@ -160,10 +220,24 @@ const results: ModeResult[] = [];
 for (const mode of modes) {
   const r = await runMode(mode);
   results.push(r);
-  console.log(`\n${mode}: tx ${r.txBytes.toFixed(0)} B; bytes received per unique tx per node ${r.bytesInPerTx.toFixed(0)} B; duplicate bodies ${(100 * r.duplicateRatio).toFixed(2)}%; latency to all nodes p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms (±${POLL_MS} ms)`);
-  console.log('  node  bytes-in/tx  budget(1.3×size+40×deg)  dup-ratio  getdata-timeouts  unsolicited');
+  const types = FRAME_TYPES.map((t) => `${t} ${r.bytesInPerTxByType[t].toFixed(1)}`).join(', ');
+  console.log(`\n${mode}: tx ${r.txBytes.toFixed(0)} B; bytes received per unique tx per node ${r.bytesInPerTx.toFixed(0)} B (${types}; sent ${r.bytesOutPerTx.toFixed(0)} B); duplicate bodies ${(100 * r.duplicateRatio).toFixed(2)}%; latency to all nodes p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms (±${POLL_MS} ms)`);
+  console.log(`  whole connections per unique tx per node: in ${r.connectionBytesPerTx.in.toFixed(0)} B, out ${r.connectionBytesPerTx.out.toFixed(0)} B`);
+  console.log('  node  bytes-in/tx  budget(1.3×size+40×deg)  dup-ratio  timeouts  late  withdrawn  unsolicited  inv-skipped  max-timeout-ms');
   for (const p of r.perNode) {
-    console.log(`  ${String(p.node).padStart(4)}  ${p.bytesInPerTx.toFixed(0).padStart(11)}  ${p.budget.toFixed(0).padStart(23)}  ${(100 * p.duplicateRatio).toFixed(2).padStart(8)}%  ${String(p.getdataTimeouts).padStart(16)}  ${String(p.unsolicited).padStart(11)}`);
+    const cols = [
+      [p.node, 4],
+      [p.bytesInPerTx.toFixed(0), 11],
+      [p.budget.toFixed(0), 23],
+      [`${(100 * p.duplicateRatio).toFixed(2)}%`, 9],
+      [p.getdataTimeouts, 8],
+      [p.lateReplies, 4],
+      [p.withdrawnRequests, 9],
+      [p.unsolicited, 11],
+      [p.invSkipped, 11],
+      [p.maxTimeoutMs.toFixed(0), 14],
+    ] as const;
+    console.log('  ' + cols.map(([v, w]) => String(v).padStart(w)).join('  '));
   }
 }
 const load1 = loadavg();
@@ -176,7 +250,10 @@ const goals = pull
       pushAtLeast2xPull: push ? push.bytesInPerTx >= 2 * pull.bytesInPerTx : null,
     }
   : {};
-if (pull && push) console.log(`\npush / pull bytes per tx: ${(push.bytesInPerTx / pull.bytesInPerTx).toFixed(2)}×`);
+if (pull && push) {
+  const conn = (r: ModeResult) => r.connectionBytesPerTx.in + r.connectionBytesPerTx.out;
+  console.log(`\npush / pull bytes per tx: ${(push.bytesInPerTx / pull.bytesInPerTx).toFixed(2)}× (flood frames), ${(conn(push) / conn(pull)).toFixed(2)}× (whole connections)`);
+}
 console.log('goals:', goals);
 mkdirSync('bench-results', { recursive: true });
 const out = {
@@ -184,7 +261,7 @@ const out = {
   command: `node scripts/bench-flood.ts ${process.argv.slice(2).join(' ')}`.trim(),
   at: new Date().toISOString(),
   machine: { cpus: availableParallelism(), model: cpus()[0]?.model ?? '', node: process.version, loadavgStart: load0, loadavgEnd: load1 },
-  params: { nodes: n, degree, rate, durationSec, total, pollMs: POLL_MS },
+  params: { nodes: n, degree, rate, durationSec, total, pollMs: POLL_MS, ...(values['flood-config'] ? { floodConfig: values['flood-config'] } : {}) },
   results,
   goals,
 };

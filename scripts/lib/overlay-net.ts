@@ -1,11 +1,15 @@
 // Starts a set of overlay processes on loopback for scripts (benchmarks, the demo): one directory each under a
 // temp root, a generated TOML config, ports chosen at run time, a log file per overlay. Callers give the edges.
+// The network is always named in the config: an overlay left without one would wait for its core to name it.
 import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Keypair } from '@stellar/stellar-base';
+import { Keypair, Networks } from '@stellar/stellar-base';
 import { freePeerPort } from './ports.ts';
 import { launchOverlay, type ExitStatus, type LaunchedOverlay, type ReadyRecord } from './overlay-launch.ts';
+
+/** The network the overlays join unless told otherwise: stellar's test network, as the scripts' cores and txs use. */
+export const DEFAULT_NETWORK_PASSPHRASE = Networks.TESTNET;
 
 export interface NetOverlay {
   index: number;
@@ -26,6 +30,8 @@ export interface OverlayNetOptions {
   toml?: string;
   /** Extra keys of the [p2p] section. */
   p2p?: string[];
+  /** Default DEFAULT_NETWORK_PASSPHRASE. */
+  networkPassphrase?: string;
   root?: string;
 }
 
@@ -50,6 +56,7 @@ export async function startOverlayNet(opts: OverlayNetOptions): Promise<OverlayN
     const config = [
       `data_dir = ${JSON.stringify(join(dir, 'data'))}`,
       `node_seed = "${seed}"`,
+      `network_passphrase = ${JSON.stringify(opts.networkPassphrase ?? DEFAULT_NETWORK_PASSPHRASE)}`,
       `[ipc]`,
       `socket = ${JSON.stringify(socketPath)}`,
       `[p2p]`,
@@ -79,7 +86,15 @@ export async function startOverlayNet(opts: OverlayNetOptions): Promise<OverlayN
       },
     };
   };
-  const overlays = await Promise.all(Array.from({ length: opts.n }, (_, i) => start(i)));
+  // One overlay failing to start stops the others, so a failed run leaves no orphans behind.
+  const started = await Promise.allSettled(Array.from({ length: opts.n }, (_, i) => start(i)));
+  const overlays = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const failed = started.find((r) => r.status === 'rejected');
+  if (failed !== undefined) {
+    await Promise.all(overlays.map((o) => o.stop()));
+    if (opts.root === undefined) rmSync(root, { recursive: true, force: true });
+    throw failed.reason;
+  }
   return {
     root,
     overlays,

@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { createHash } from 'node:crypto';
 import { Networks, xdr } from '@stellar/stellar-base';
 import { TxReason, TxStatus } from '#ipc-protocol';
-import { FloodFrame, decodeHashes, encodeInv } from '../../overlay/src/tx/flood/wire.ts';
+import { FloodFrame, decodeHashes, encodeInv, encodeTxs } from '../../overlay/src/tx/flood/wire.ts';
 import { RawPeer } from '../helpers/raw-peer.ts';
 import { corrupt, garbage, makePayment, testKeypair } from '../fixtures/txs.ts';
 import { metric, startOverlay, type OverlayProcess } from '../helpers/overlay-process.ts';
@@ -109,6 +109,36 @@ describe('tx flooding (real processes)', function () {
       await waitFor('x to get the tx from the other announcer', () => holds(cores[5]!, tx, rid++));
     } finally {
       await dead.stop();
+    }
+  });
+
+  it('takes a reply that comes after its GETDATA timed out: the body is accepted as asked for, and the peer is given longer', async () => {
+    const x = overlays[3]!;
+    const tx = makePayment({ source: testKeypair(750), seq: 1n });
+    const hash = hashOf(tx);
+    const slow = await RawPeer.start();
+    try {
+      await slow.connect(x);
+      const before = {
+        timeouts: await metric(x, /^overlay_flood_getdata_timeouts /),
+        late: await metric(x, /^overlay_flood_getdata_late_replies_total\{kind="body"\}/),
+        unsolicited: await metric(x, /^overlay_flood_tx_bodies_received_total\{kind="unsolicited"\}/),
+      };
+      slow.send(FloodFrame.INV, encodeInv([{ hash, feePerOp: 100n }]));
+      const asked = () =>
+        slow.received.filter((f) => f.type === FloodFrame.GETDATA && decodeHashes(f.payload, 'GETDATA').some((h) => hash.equals(h))).length;
+      await waitFor('GETDATA from x', () => asked() === 1);
+      // Answer only once x has given up waiting (its first request to a new peer times out at the 1 s floor).
+      await waitFor('the request to time out', async () => (await metric(x, /^overlay_flood_getdata_timeouts /)) > before.timeouts);
+      slow.send(FloodFrame.TXS, encodeTxs([tx]));
+      await waitFor('x to hold the late tx', () => holds(cores[3]!, tx, rid++));
+      expect(await metric(x, /^overlay_flood_getdata_late_replies_total\{kind="body"\}/)).to.equal(before.late + 1);
+      expect(await metric(x, /^overlay_flood_tx_bodies_received_total\{kind="unsolicited"\}/)).to.equal(before.unsolicited);
+      // A reply of over a second measured: the slowest peer's timeout is now above the 1 s floor.
+      expect(await metric(x, /^overlay_flood_getdata_timeout_seconds\{stat="max"\}/)).to.be.greaterThan(1);
+      expect(asked()).to.equal(1);
+    } finally {
+      await slow.stop();
     }
   });
 
