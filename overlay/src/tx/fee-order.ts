@@ -1,6 +1,7 @@
-// The mempool's two orders over fee rates (fee / ops), exact: a tx's fee is an int64 that may approach 2^63, so
-// rates are compared by cross-multiplying, never by dividing or by floats that round. Comparisons run on every heap
-// step, so the common case (both products below 2^53) stays in Numbers and only the rest goes through BigInt.
+// The mempool's order over fee rates (fee / ops), exact: a tx's fee is an int64 that may approach 2^63, so rates are
+// compared by cross-multiplying, never by dividing or by floats that round. Comparisons run on every step of the
+// sorted list's searches, so the common case (both products below 2^53) stays in Numbers and only the rest goes
+// through BigInt.
 import { compareFeeRate } from './types.ts';
 
 /** What the orders read of a pending tx: its fee, op count, the fee as a Number (cached) and its key. */
@@ -25,13 +26,8 @@ export function compareRate(a: FeeKey, b: FeeKey): number {
   return compareFeeRate(a, b);
 }
 
-/** Eviction order: cheapest first; among equal rates the highest key first (the reverse of `bestFirst`). */
-export function evictFirst(a: FeeKey, b: FeeKey): boolean {
-  const c = compareRate(a, b);
-  return c < 0 || (c === 0 && a.key > b.key);
-}
-
-/** Inclusion order (`top`): highest rate first; among equal rates the lowest key first. */
+/** Inclusion order (`top`): highest rate first; among equal rates the lowest key first. Read backwards, the eviction
+ * order: cheapest first, among equal rates the highest key first. */
 export function bestFirst(a: FeeKey, b: FeeKey): boolean {
   const c = compareRate(a, b);
   return c > 0 || (c === 0 && a.key < b.key);

@@ -2,15 +2,19 @@
 // sees (no ledger state): per-account chains of consecutive sequence numbers, bounded by count and by bytes, ordered
 // by exact fee rate, replace-by-fee, expiry after a few ledgers followed by a temporary ban of the hash.
 //
-// Structures: txs by key (insertion order = age, which expiry walks from the front), chains by account, two heaps
-// over the same entries (cheapest first for eviction, best first for `top`), bans (insertion order = expiry order)
-// and the last externalized seq of recently seen accounts. Everything is bounded by max_txs or a multiple of it.
+// Structures: txs by key (insertion order = age, which expiry walks from the front), chains by account, one sorted
+// list of the same txs (best fee rate first: `top` and tx sets read its front, eviction its back), the txs' bytes in
+// slabs, bans (insertion order = expiry order) and the last externalized seq of recently seen accounts. Everything
+// is bounded by max_txs or a multiple of it. Memory per pending tx: one PooledTx, its bytes + 32 in a slab, a
+// slot in the sorted list and in two maps (see docs/bench/notes/mempool.md for the figures).
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { TxReasonName } from '#ipc-protocol';
 import { LruMap } from '../util/bounded.ts';
 import { toHex } from '../util/bytes.ts';
-import { bestFirst, compareRate, evictFirst, paysMultipleOf, type FeeKey } from './fee-order.ts';
-import { IndexedHeap } from './indexed-heap.ts';
+import { ByteSlabs } from './byte-slabs.ts';
+import { bestFirst, compareRate, paysMultipleOf } from './fee-order.ts';
+import { PooledTx } from './pooled-tx.ts';
+import { SortedList } from './sorted-list.ts';
 import type { TxInfo } from './types.ts';
 
 // ---- constants --------------------------------------------------------------------------------------------------
@@ -38,14 +42,6 @@ export interface MempoolOptions {
   registry?: Registry;
   /** Called once for every tx that leaves the pool, whatever the cause, after the pool is consistent again. */
   onRemove?: (tx: TxInfo, cause: RemovalCause) => void;
-}
-
-/** A pending tx with its place in the heaps and the ledger tick it arrived at. */
-interface Entry extends FeeKey {
-  readonly tx: TxInfo;
-  readonly addedTick: number;
-  evictPos: number;
-  bestPos: number;
 }
 
 type Refusal = Exclude<AddResult, { status: 'ACCEPTED' }>;
@@ -78,17 +74,13 @@ export class Mempool {
   private readonly onRemove: ((tx: TxInfo, cause: RemovalCause) => void) | undefined;
 
   /** Insertion order is arrival order, so `addedTick` never decreases along it (expiry walks the front). */
-  private readonly byKey = new Map<string, Entry>();
+  private readonly byKey = new Map<string, PooledTx>();
   /** Per source account, seq ascending and consecutive (no holes); an account without txs has no entry. */
-  private readonly accounts = new Map<string, TxInfo[]>();
-  private readonly evictOrder = new IndexedHeap<Entry>(evictFirst, {
-    get: (e) => e.evictPos,
-    set: (e, i) => void (e.evictPos = i),
-  });
-  private readonly bestOrder = new IndexedHeap<Entry>(bestFirst, {
-    get: (e) => e.bestPos,
-    set: (e, i) => void (e.bestPos = i),
-  });
+  private readonly accounts = new Map<string, PooledTx[]>();
+  /** Every pending tx, best first (`bestFirst`); the back is the eviction order. */
+  private readonly order = new SortedList<PooledTx>(bestFirst);
+  /** [hash ‖ envelope] of every pending tx. */
+  private readonly slabs = new ByteSlabs();
   /** Banned hash → tick at which the ban lifts. Read with `has`/`peek` only, so insertion order = lifting order. */
   private readonly bans: LruMap<string, number>;
   /**
@@ -139,6 +131,9 @@ export class Mempool {
     gauge('overlay_mempool_accounts', 'Accounts with pending transactions', () => pool.accounts.size);
     gauge('overlay_mempool_banned', 'Banned transaction hashes', () => pool.bans.size);
     gauge('overlay_mempool_account_seqs', 'Accounts whose last externalized seq is remembered', () => pool.lastSeqs.size);
+    gauge('overlay_mempool_slab_bytes', 'Bytes of the slabs holding pending transactions (live and freed)', () => pool.slabs.allocatedBytes);
+    gauge('overlay_mempool_slabs', 'Slabs holding pending transactions', () => pool.slabs.slabCount);
+    gauge('overlay_mempool_slab_moved_bytes', 'Bytes copied by slab compaction since start', () => pool.slabs.movedBytes);
     const removed = new Counter({
       name: 'overlay_mempool_removed_total',
       help: 'Transactions removed from the mempool, by cause',
@@ -184,7 +179,7 @@ export class Mempool {
   }
 
   get(key: string): TxInfo | undefined {
-    return this.byKey.get(key)?.tx;
+    return this.byKey.get(key);
   }
 
   isBanned(key: string): boolean {
@@ -203,35 +198,26 @@ export class Mempool {
     if (this.included.has(tx.key)) return BAD_SEQUENCE; // its sequence number is spent
 
     const chain = this.accounts.get(tx.source);
-    let replaced: Entry | undefined;
+    let replaced: PooledTx | undefined;
     if (chain !== undefined) {
-      const first = (chain[0] as TxInfo).seq;
-      const offset = tx.seq - first;
+      const offset = tx.seq - (chain[0] as PooledTx).seq;
       if (offset < 0n || offset > BigInt(chain.length)) return BAD_SEQUENCE;
-      if (offset < BigInt(chain.length)) replaced = this.entryOf(chain[Number(offset)] as TxInfo);
+      if (offset < BigInt(chain.length)) replaced = chain[Number(offset)] as PooledTx;
     } else {
       const last = this.lastSeqs.get(tx.source);
       if (last !== undefined && tx.seq <= last) return BAD_SEQUENCE;
     }
 
-    const entry: Entry = {
-      tx,
-      key: tx.key,
-      fee: tx.fee,
-      ops: tx.ops,
-      feeNum: Number(tx.fee),
-      addedTick: this.tick,
-      evictPos: -1,
-      bestPos: -1,
-    };
+    // The account's string is kept once, whatever string this tx came with.
+    const entry = new PooledTx(tx, chain === undefined ? tx.source : (chain[0] as PooledTx).source, this.tick);
     if (replaced !== undefined && !paysMultipleOf(entry, replaced, this.rbfMultiplier)) return REPLACE_FEE_TOO_LOW;
 
     // Room: what must go beyond the tx being replaced (which leaves anyway).
-    const size = tx.bytes.length;
+    const size = entry.size;
     if (size > this.maxBytes) return MEMPOOL_FULL;
     const needTxs = this.byKey.size + (replaced ? 0 : 1) - this.maxTxs;
-    const needBytes = this.totalBytes + size - (replaced ? replaced.tx.bytes.length : 0) - this.maxBytes;
-    let victims: readonly Entry[] = [];
+    const needBytes = this.totalBytes + size - (replaced ? replaced.size : 0) - this.maxBytes;
+    let victims: readonly PooledTx[] = [];
     if (needTxs > 0 || needBytes > 0) {
       const plan = this.planEviction(entry, replaced, needTxs, needBytes);
       if (plan === null) return MEMPOOL_FULL;
@@ -240,20 +226,20 @@ export class Mempool {
 
     // Commit: nothing above changed the pool.
     const evicted: TxInfo[] = [];
-    for (const v of victims) if (this.byKey.has(v.key)) this.truncateChain(v.tx, evicted);
+    for (const v of victims) if (this.byKey.has(v.key)) this.truncateChain(v, evicted);
     if (replaced !== undefined) {
-      const own = this.accounts.get(tx.source) as TxInfo[];
+      const own = this.accounts.get(entry.source) as PooledTx[];
       this.unindex(replaced);
-      own[Number(tx.seq - (own[0] as TxInfo).seq)] = tx;
+      own[Number(entry.seq - (own[0] as PooledTx).seq)] = entry;
     } else if (chain !== undefined) {
-      chain.push(tx);
+      chain.push(entry);
     } else {
-      this.accounts.set(tx.source, [tx]);
+      this.accounts.set(entry.source, [entry]);
     }
-    this.index(entry);
+    this.index(entry, tx);
 
     this.removed(evicted, 'evicted');
-    const old = replaced?.tx ?? null;
+    const old = replaced ?? null;
     if (old !== null) this.removed([old], 'replaced');
     return { status: 'ACCEPTED', evicted, replaced: old };
   }
@@ -264,37 +250,31 @@ export class Mempool {
    * cheapest is one of its own predecessors (a newcomer never cuts the chain it extends; looking past it would make
    * add O(chain) instead of O(log n)).
    */
-  private planEviction(newcomer: Entry, replaced: Entry | undefined, needTxs: number, needBytes: number): Entry[] | null {
-    const planned = new Set<Entry>();
-    const cuts: Entry[] = [];
-    for (const c of this.evictOrder.ordered()) {
+  private planEviction(newcomer: PooledTx, replaced: PooledTx | undefined, needTxs: number, needBytes: number): PooledTx[] | null {
+    const planned = new Set<PooledTx>();
+    const cuts: PooledTx[] = [];
+    for (const c of this.order.descending()) {
       if (needTxs <= 0 && needBytes <= 0) break;
       if (c === replaced || planned.has(c)) continue;
       if (compareRate(newcomer, c) <= 0) return null;
-      if (c.tx.source === newcomer.tx.source && c.tx.seq < newcomer.tx.seq) return null;
-      const chain = this.accounts.get(c.tx.source) as TxInfo[];
-      for (let i = Number(c.tx.seq - (chain[0] as TxInfo).seq); i < chain.length; i++) {
-        const s = this.entryOf(chain[i] as TxInfo);
+      if (c.source === newcomer.source && c.seq < newcomer.seq) return null;
+      const chain = this.accounts.get(c.source) as PooledTx[];
+      for (let i = Number(c.seq - (chain[0] as PooledTx).seq); i < chain.length; i++) {
+        const s = chain[i] as PooledTx;
         if (planned.has(s)) break; // the rest of the chain was cut from a cheaper successor
         if (compareRate(newcomer, s) <= 0) return null;
         planned.add(s);
         needTxs--;
-        needBytes -= s.tx.bytes.length;
+        needBytes -= s.size;
       }
       cuts.push(c);
     }
     return needTxs <= 0 && needBytes <= 0 ? cuts : null;
   }
 
-  /** Best fee rate first, at most n (ties by key ascending). */
+  /** Best fee rate first, at most n (ties by key ascending): the front of the sorted list, O(n). */
   top(n: number): TxInfo[] {
-    const out: TxInfo[] = [];
-    if (n <= 0) return out;
-    for (const e of this.bestOrder.ordered()) {
-      out.push(e.tx);
-      if (out.length >= n) break;
-    }
-    return out;
+    return n > 0 ? this.order.head(n) : [];
   }
 
   /** Each account's pending chain, seq ascending. The arrays are live: read them before changing the pool. */
@@ -302,8 +282,8 @@ export class Mempool {
     yield* this.accounts.values();
   }
 
-  *values(): IterableIterator<TxInfo> {
-    for (const e of this.byKey.values()) yield e.tx;
+  values(): IterableIterator<TxInfo> {
+    return this.byKey.values();
   }
 
   /**
@@ -321,7 +301,7 @@ export class Mempool {
       if (e === undefined) continue;
       (included ??= new Set()).add(key);
       upTo ??= new Map();
-      const { source, seq } = e.tx;
+      const { source, seq } = e;
       const prev = upTo.get(source);
       if (prev === undefined || seq > prev) upTo.set(source, seq);
     }
@@ -333,11 +313,11 @@ export class Mempool {
     for (const [source, seq] of upTo) {
       const known = this.lastSeqs.peek(source);
       if (known === undefined || seq > known) this.rememberSeq(source, seq);
-      const chain = this.accounts.get(source) as TxInfo[];
-      const count = Number(seq - (chain[0] as TxInfo).seq) + 1;
+      const chain = this.accounts.get(source) as PooledTx[];
+      const count = Number(seq - (chain[0] as PooledTx).seq) + 1;
       for (let i = 0; i < count; i++) {
-        const tx = chain[i] as TxInfo;
-        this.unindex(this.entryOf(tx));
+        const tx = chain[i] as PooledTx;
+        this.unindex(tx);
         (included.has(tx.key) ? inc : stale).push(tx);
         out.push(tx);
       }
@@ -372,7 +352,7 @@ export class Mempool {
     const expired: TxInfo[] = [];
     for (const e of this.byKey.values()) {
       if (this.tick - e.addedTick <= this.pendingLedgers) break;
-      this.truncateChain(e.tx, expired);
+      this.truncateChain(e, expired);
     }
     const until = this.tick + this.banLedgers;
     const before = this.bans.evictions;
@@ -384,32 +364,28 @@ export class Mempool {
 
   // ---- internals ----------------------------------------------------------------------------------------------
 
-  private entryOf(tx: TxInfo): Entry {
-    return this.byKey.get(tx.key) as Entry;
-  }
-
-  private index(e: Entry): void {
+  private index(e: PooledTx, tx: TxInfo): void {
     this.byKey.set(e.key, e);
-    this.evictOrder.push(e);
-    this.bestOrder.push(e);
-    this.totalBytes += e.tx.bytes.length;
+    this.order.insert(e);
+    this.slabs.place(e, tx.hash, tx.bytes);
+    this.totalBytes += e.size;
   }
 
-  /** Forgets the entry everywhere but its account chain (the caller fixes the chain). */
-  private unindex(e: Entry): void {
+  /** Forgets the tx everywhere but its account chain (the caller fixes the chain). */
+  private unindex(e: PooledTx): void {
     this.byKey.delete(e.key);
-    this.evictOrder.remove(e);
-    this.bestOrder.remove(e);
-    this.totalBytes -= e.tx.bytes.length;
+    this.order.remove(e);
+    this.slabs.release(e);
+    this.totalBytes -= e.size;
   }
 
   /** Removes `from` and everything after it in its account's chain (a chain never has holes); appends to `out`. */
-  private truncateChain(from: TxInfo, out: TxInfo[]): void {
-    const chain = this.accounts.get(from.source) as TxInfo[];
-    const start = Number(from.seq - (chain[0] as TxInfo).seq);
+  private truncateChain(from: PooledTx, out: TxInfo[]): void {
+    const chain = this.accounts.get(from.source) as PooledTx[];
+    const start = Number(from.seq - (chain[0] as PooledTx).seq);
     for (let i = start; i < chain.length; i++) {
-      const tx = chain[i] as TxInfo;
-      this.unindex(this.entryOf(tx));
+      const tx = chain[i] as PooledTx;
+      this.unindex(tx);
       out.push(tx);
     }
     if (start === 0) this.accounts.delete(from.source);

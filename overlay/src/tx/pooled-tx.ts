@@ -1,0 +1,50 @@
+// A pending tx as the mempool keeps it: one object per tx, its hash and envelope bytes in the mempool's slabs
+// (tx/byte-slabs.ts) rather than in two ArrayBuffers of their own, its source account string shared with the
+// account's other txs. It is the TxInfo the mempool hands out (get, top, chains, removals): `hash` and `bytes` are
+// views made on each read, so readers that keep them keep a view, not the pool's record.
+import { ByteSlabs, type Slab, type SlabRecord } from './byte-slabs.ts';
+import type { FeeKey } from './fee-order.ts';
+import type { TxInfo } from './types.ts';
+
+/** SHA-256: the record is [hash ‖ envelope]. */
+const HASH_BYTES = 32;
+
+export class PooledTx implements TxInfo, FeeKey, SlabRecord {
+  readonly key: string;
+  readonly source: string;
+  readonly seq: bigint;
+  readonly fee: bigint;
+  readonly ops: number;
+  readonly feeNum: number;
+  /** Envelope bytes (`bytes.length`, without making a view). */
+  readonly size: number;
+  /** The mempool's ledger tick when it arrived. */
+  readonly addedTick: number;
+  slab: Slab | null = null;
+  at = 0;
+  slot = -1;
+
+  /** `source`: the account string the pool already holds for this account, if any (one string per account). */
+  constructor(tx: TxInfo, source: string, addedTick: number) {
+    this.key = tx.key;
+    this.source = source;
+    this.seq = tx.seq;
+    this.fee = tx.fee;
+    this.ops = tx.ops;
+    this.feeNum = Number(tx.fee);
+    this.size = tx.bytes.length;
+    this.addedTick = addedTick;
+  }
+
+  get storedBytes(): number {
+    return HASH_BYTES + this.size;
+  }
+
+  get hash(): Uint8Array {
+    return ByteSlabs.view(this, 0, HASH_BYTES);
+  }
+
+  get bytes(): Uint8Array {
+    return ByteSlabs.view(this, HASH_BYTES, this.size);
+  }
+}
