@@ -8,8 +8,10 @@
 // each beside a bare-socket baseline measured in the same run: this process and a forked child exchanging bare
 // frames of the same payload sizes in the same pattern (scripts/lib/bench/bare-peer.ts). Also measured in the same
 // run, for the goals: the raw ed25519 verify rate on all cores (node:crypto, cached KeyObjects, one worker thread
-// per core) and the rate at which one thread decodes and hashes the same envelopes; and, once, the verifiers that
-// could replace node:crypto (alternatives from --verifiers-dir).
+// per core: the baseline as the issue defines it) and, beside it, the raw rate of libsodium (sodium-native, the
+// overlay's verifier when its addon loads) on all cores; the rate at which one thread decodes and hashes the same
+// envelopes; and, once, every verifier on one thread (@noble/ed25519 from --verifiers-dir). Each checking overlay
+// reports the verifier it used (gauge overlay_tx_signature_backend).
 //
 // Measurements alternate in rounds (raw rates, then each submission run) and medians are reported, because the
 // machine is shared. Writes bench-results/ipc.json; asserts nothing about timings.
@@ -72,7 +74,7 @@ const { values: args } = parseArgs({
     'round-trips': { type: 'string', default: '1000' },
     /** tx.verify_threads of the checking overlays, one overlay each (0: the overlay's default); default "0,<cores>". */
     'verify-threads': { type: 'string' },
-    /** Where alternative verifiers were installed (npm install --no-save outside the project); or BENCH_VERIFIERS_DIR. */
+    /** Where @noble/ed25519 was installed (npm install --no-save outside the project); or BENCH_VERIFIERS_DIR. */
     'verifiers-dir': { type: 'string' },
     profile: { type: 'string' },
     quick: { type: 'boolean', default: false },
@@ -124,6 +126,13 @@ function batchSizes(txs: readonly Uint8Array[]): { request: number; reply: numbe
   return { request, reply };
 }
 
+/** The ed25519 backend an overlay's checker uses, from its flat metrics (gauge overlay_tx_signature_backend). */
+async function signatureBackendOf(client: OverlayClient): Promise<string> {
+  const m = await client.metrics();
+  const on = Object.entries(m).find(([k, v]) => k.startsWith('overlay_tx_signature_backend{') && v === 1);
+  return on === undefined ? 'unknown' : on[0].slice(on[0].indexOf('=') + 1, -1);
+}
+
 async function metricValue(adminUrl: string, name: string): Promise<number> {
   const text = await (await fetch(`${adminUrl}/metrics`)).text();
   const line = text.split('\n').find((l) => l.startsWith(`${name} `));
@@ -149,7 +158,7 @@ log(
     `${P.rounds} round(s) of ${P.txsPerRound} txs${quick ? ' (quick)' : ''}`,
 );
 
-// 1. Verifiers, one thread each (and the fastest alternative on all cores), before anything else runs.
+// 1. Verifiers, one thread each (node:crypto and sodium-native also on all cores), before anything else runs.
 log('\nComparing ed25519 verifiers (one thread each)...');
 const verifiers: { id: VerifierId; label: string; version: string | null; perSec: number | null; note?: string }[] = [];
 for (const id of VERIFIER_IDS) {
@@ -217,14 +226,15 @@ process.once('SIGINT', () => void cleanUp().then(() => process.exit(130)));
 const connect = (socketPath: string) =>
   started(OverlayClient.connect({ socketPath, networkPassphrase: TEST_PASSPHRASE, software: 'bench-ipc' }), (c) => c.close());
 /** One overlay checking signatures per verify_threads setting; the goal is read on the last (all cores by default). */
-const checked: { threads: number; net: OverlayNet; client: OverlayClient }[] = [];
+const checked: { threads: number; net: OverlayNet; client: OverlayClient; backend: string }[] = [];
 let unchecked: OverlayNet, scpNet: OverlayNet;
 let bare: BarePeer;
 let offClient: OverlayClient, scpFrom: OverlayClient, scpTo: OverlayClient;
 try {
   for (const threads of P.verifyThreads) {
     const net = await started(startOverlay(overlayToml(true, threads), true), (n) => n.stop());
-    checked.push({ threads, net, client: await connect(net.overlays[0]!.socketPath) });
+    const client = await connect(net.overlays[0]!.socketPath);
+    checked.push({ threads, net, client, backend: await signatureBackendOf(client) });
   }
   unchecked = await started(startOverlay(overlayToml(false, 0), true), (n) => n.stop());
   scpNet = await started(startOverlayNet({ n: 2, dials: [[], [0]] }), (n) => n.stop());
@@ -252,10 +262,12 @@ const sizeRuns: SizeRuns[] = shapes.map((shape, i) => {
   return { txBytes: shape.bytes, shape, on: checked.map(() => []), off: [], bare: [], requestBytes: b.request, replyBytes: b.reply };
 });
 const rawVerify: number[] = [];
+const rawSodium: number[] = [];
 const decodeHash: number[] = [];
 let profiles: ProfileSummary[] = [];
 
 try {
+  log(`\nChecking overlays' signature verifier: ${checked.map((c) => `verify_threads ${c.threads}: ${c.backend}`).join(', ')}`);
   log('\nWarming up...');
   for (const [name, client] of [...checked.map((c) => [`checks on, ${c.threads} threads`, c.client] as const), ['checks off', offClient] as const]) {
     warnIfRefused(`warm-up (${name})`, await submitPipelined(client, warmTxs, { batch: P.batch, window: P.window }), WARM_TXS);
@@ -266,6 +278,9 @@ try {
     const raw = await verifyRate('node-cached', { durationMs: RAW_RATE_MS });
     if (typeof raw === 'string') throw new Error(raw);
     rawVerify.push(raw.perSec);
+    const sodium = await verifyRate('sodium-native', { durationMs: RAW_RATE_MS });
+    if (typeof sodium === 'string') throw new Error(sodium);
+    rawSodium.push(sodium.perSec);
     decodeHash.push(decodeHashRate(signedRounds[r]!, RAW_RATE_MS));
     for (const [i, s] of sizeRuns.entries()) {
       const txs = i === 0 ? signedRounds[r]! : unsignedRounds[i - 1]![r]!;
@@ -286,7 +301,8 @@ try {
     }
     const main = sizeRuns[0]!;
     log(
-      `round ${r + 1}/${P.rounds}: raw verify ${fmtRate(raw.perSec)}/s (${raw.threads} threads), decode+hash ${fmtRate(decodeHash.at(-1)!)}/s; ` +
+      `round ${r + 1}/${P.rounds}: raw verify ${fmtRate(raw.perSec)}/s node:crypto, ${fmtRate(sodium.perSec)}/s sodium (${raw.threads} threads), ` +
+        `decode+hash ${fmtRate(decodeHash.at(-1)!)}/s; ` +
         `${main.txBytes} B: checks on ${checked.map((c, k) => `${fmtRate(main.on[k]!.at(-1)!.txPerSec)} tx/s (verify_threads ${c.threads})`).join(', ')}, ` +
         `off ${fmtRate(main.off.at(-1)!.txPerSec)} tx/s, ` +
         `bare ${fmtRate(main.bare.at(-1)!.txPerSec)} tx/s`,
@@ -361,6 +377,7 @@ try {
 
   // ---- summary --------------------------------------------------------------------------------------------------
   const rawMedian = median(rawVerify);
+  const rawSodiumMedian = median(rawSodium);
   const decodeMedian = median(decodeHash);
   const submit: SubmitSize[] = sizeRuns.map((s) => {
     const bareTx = median(s.bare.map((b) => b.txPerSec));
@@ -383,7 +400,13 @@ try {
       replyBytes: s.replyBytes,
       on: s.on
         .filter((runs) => runs.length > 0)
-        .map((runs, k) => ({ ...mode(runs), verifyThreads: P.verifyThreads[k]!, vsRawVerify: median(runs.map((x, r) => x.txPerSec / rawVerify[r]!)) })),
+        .map((runs, k) => ({
+          ...mode(runs),
+          verifyThreads: P.verifyThreads[k]!,
+          signatureBackend: checked[k]!.backend,
+          vsRawVerify: median(runs.map((x, r) => x.txPerSec / rawVerify[r]!)),
+          vsRawSodium: median(runs.map((x, r) => x.txPerSec / rawSodium[r]!)),
+        })),
       off: { ...mode(s.off), vsDecodeHash: s === sizeRuns[0] ? median(s.off.map((x, r) => x.txPerSec / decodeHash[r]!)) : null },
       bare: { txPerSec: bareTx, mbPerSec: median(s.bare.map((b) => b.mbPerSec)), runs: s.bare },
     };
@@ -404,7 +427,8 @@ try {
   const main = submit[0]!;
   const goals: Goal[] = [
     goal(
-      `submission with signature checks (verify_threads ${main.on.at(-1)!.verifyThreads}), × raw ed25519 verify rate on all ${machine.cpus} cores`,
+      `submission with signature checks (verify_threads ${main.on.at(-1)!.verifyThreads}, ${main.on.at(-1)!.signatureBackend}), × raw ed25519 verify rate ` +
+        `on all ${machine.cpus} cores (node:crypto, as the issue defines it)`,
       main.on.at(-1)!.vsRawVerify,
       GOAL_CHECKED_VS_RAW_VERIFY,
       '×',
@@ -414,13 +438,21 @@ try {
     ...roundTrip.map((x) => goal(`round trip p99, ${x.name}`, x.ours.p99, GOAL_ROUND_TRIP_P99_US, 'µs', 'max')),
   ];
 
-  log(`\nRaw rates (median of ${P.rounds}): ed25519 verify on ${machine.cpus} cores ${fmtRate(rawMedian)}/s; decode+hash on one thread ${fmtRate(decodeMedian)}/s (${mainShape.bytes} B)`);
+  log(
+    `\nRaw rates (median of ${P.rounds}): ed25519 verify on ${machine.cpus} cores ${fmtRate(rawMedian)}/s node:crypto (the goal's baseline), ` +
+      `${fmtRate(rawSodiumMedian)}/s sodium; decode+hash on one thread ${fmtRate(decodeMedian)}/s (${mainShape.bytes} B)`,
+  );
   log(`\nTx submission (SUBMIT_TX_BATCH of ${P.batch}, ${P.window} in flight; median tx/s by ACCEPTED verdicts)`);
   log(
     textTable(
-      ['tx B', 'checks', 'tx/s', 'MB/s', 'CPU µs/tx core + overlay', 'bare tx/s', 'bare MB/s', 'ours/bare', 'vs goal baseline'],
+      ['tx B', 'checks', 'tx/s', 'MB/s', 'CPU µs/tx core + overlay', 'bare tx/s', 'bare MB/s', 'ours/bare', 'vs raw rates (goal: × node:crypto)'],
       submit.flatMap((s) => [
-        ...s.on.map((m) => [String(s.txBytes), `on, verify_threads ${m.verifyThreads}`, ...modeCells(m, s), `${fmtRatio(m.vsRawVerify)} × raw verify`]),
+        ...s.on.map((m) => [
+          String(s.txBytes),
+          `on (${m.signatureBackend}), verify_threads ${m.verifyThreads}`,
+          ...modeCells(m, s),
+          `${fmtRatio(m.vsRawVerify)} × raw node:crypto, ${fmtRatio(m.vsRawSodium ?? NaN)} × raw sodium`,
+        ]),
         [String(s.txBytes), 'off', ...modeCells(s.off, s), s.off.vsDecodeHash === null ? '' : `${fmtRatio(s.off.vsDecodeHash)} × decode+hash`],
       ]),
     ),
@@ -468,6 +500,7 @@ try {
     results: {
       verifiers: verifiers.map((v) => ({ ...v, allCoresPerSec: allCores.find((a) => a.id === v.id)?.perSec ?? null })),
       rawVerify: { perRound: rawVerify, median: rawMedian, threads: machine.cpus },
+      rawSodium: { perRound: rawSodium, median: rawSodiumMedian, threads: machine.cpus },
       decodeHash: { perRound: decodeHash, median: decodeMedian, txBytes: mainShape.bytes },
       submit,
       scp: scpSummary,

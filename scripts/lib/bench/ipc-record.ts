@@ -52,7 +52,14 @@ export interface SubmitSize {
   requestBytes: number;
   replyBytes: number;
   /** One entry per verify_threads setting (main size only; empty for the other sizes). */
-  on: (SubmitMode & { verifyThreads: number; vsRawVerify: number })[];
+  on: (SubmitMode & {
+    verifyThreads: number;
+    /** The overlay's ed25519 backend (overlay_tx_signature_backend); absent in records before it was reported. */
+    signatureBackend?: string;
+    /** Against the raw rate on all cores: node:crypto (the goal's baseline), and sodium (absent in older records). */
+    vsRawVerify: number;
+    vsRawSodium?: number;
+  })[];
   off: SubmitMode & { vsDecodeHash: number | null };
   bare: { txPerSec: number; mbPerSec: number; runs: { txPerSec: number; mbPerSec: number; ms: number }[] };
 }
@@ -67,7 +74,10 @@ export interface IpcResults {
     allCoresPerSec: number | null;
     note?: string;
   }[];
+  /** ed25519 verifies/s on all cores, per round: node:crypto with cached KeyObjects (the goal's baseline)... */
   rawVerify: { perRound: number[]; median: number; threads: number };
+  /** ...and sodium-native (absent in records before it was measured). */
+  rawSodium?: { perRound: number[]; median: number; threads: number };
   decodeHash: { perRound: number[]; median: number; txBytes: number };
   submit: SubmitSize[];
   scp: {

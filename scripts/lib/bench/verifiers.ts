@@ -1,6 +1,7 @@
-// ed25519 verifiers the overlay could use, behind one signature, for measuring them side by side. node:crypto and
-// stellar-base's pure-JS @noble/curves come with the project; @noble/ed25519 and sodium-native are loaded only
-// from a directory given at run time (`npm install --no-save` outside the project), never installed here.
+// ed25519 verifiers the overlay could use, behind one signature, for measuring them side by side. node:crypto,
+// stellar-base's pure-JS @noble/curves and sodium-native (the overlay's verifier, through crypto/ed25519.ts) come
+// with the project; @noble/ed25519 is loaded only from a directory given at run time (`npm install --no-save`
+// outside the project), never installed here.
 import { createPublicKey, verify as nodeVerify, type KeyObject } from 'node:crypto';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -8,6 +9,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { verify as stellarBaseVerify } from '@stellar/stellar-base';
+import { createEd25519Verifier, resolveSignatureBackend } from '../../../overlay/src/crypto/ed25519.ts';
 
 /** DER prefix of an ed25519 SubjectPublicKeyInfo; the raw 32-byte key follows. */
 const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
@@ -20,7 +22,7 @@ export const VERIFIER_LABELS: Record<VerifierId, string> = {
   'node-uncached': 'node:crypto verify, KeyObject made per call',
   'stellar-base': "stellar-base's verify (@noble/curves, pure JS)",
   'noble-ed25519': '@noble/ed25519 3 (pure JS, SHA-512 from node:crypto)',
-  'sodium-native': 'sodium-native 5 (libsodium binding, prebuilt)',
+  'sodium-native': 'sodium-native (libsodium binding, prebuilt; the overlay\'s verifier)',
 };
 
 /** Verifies `sig` over `msg` by the raw 32-byte key; `key` is the key's cached KeyObject where one is kept. */
@@ -47,22 +49,29 @@ export async function loadVerifier(id: VerifierId, altDir: string | null): Promi
       return (msg, sig, raw) => ed.verify(sig, msg, raw);
     }
     case 'sodium-native': {
-      if (altDir === null || !existsSync(join(altDir, 'node_modules', 'sodium-native'))) return 'not installed (see --verifiers-dir)';
-      const sodium = createRequire(join(altDir, 'package.json'))('sodium-native') as {
-        crypto_sign_verify_detached(sig: Buffer, msg: Buffer, key: Buffer): boolean;
-      };
-      return (msg, sig, raw) => sodium.crypto_sign_verify_detached(sig, msg, raw);
+      // The overlay's own sodium verifier (length checks included), as its verify workers run it.
+      try {
+        resolveSignatureBackend('sodium');
+      } catch (err) {
+        return (err as Error).message;
+      }
+      const v = createEd25519Verifier('sodium');
+      return (msg, sig, raw) => v.verify(msg, sig, raw);
     }
   }
 }
 
-/** The installed version of an alternative, for the record. */
+/** The installed version of a verifier package (sodium-native: the project's; @noble/ed25519: `altDir`'s). */
 export function alternativeVersion(id: VerifierId, altDir: string | null): string | null {
-  const pkg = id === 'noble-ed25519' ? '@noble/ed25519' : id === 'sodium-native' ? 'sodium-native' : null;
-  if (pkg === null || altDir === null) return null;
   try {
-    return (JSON.parse(readFileSync(join(altDir, 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string }).version;
+    if (id === 'sodium-native') return readVersion(createRequire(import.meta.url).resolve('sodium-native/package.json'));
+    if (id === 'noble-ed25519' && altDir !== null) return readVersion(join(altDir, 'node_modules', '@noble', 'ed25519', 'package.json'));
   } catch {
-    return null;
+    // not installed: no version to record
   }
+  return null;
+}
+
+function readVersion(packageJson: string): string {
+  return (JSON.parse(readFileSync(packageJson, 'utf8')) as { version: string }).version;
 }
