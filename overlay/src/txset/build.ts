@@ -2,6 +2,7 @@
 // shape stellar-core builds since protocol 20 — phase 0 (classic) with one TXSET_COMP_TXS_MAYBE_DISCOUNTED_FEE
 // component, phase 1 (soroban) with no components.
 import { createHash } from 'node:crypto';
+import { compareRate, type FeeKey } from '../tx/fee-order.ts';
 import { compareFeeRate, type TxInfo } from '../tx/types.ts';
 
 /** stellar-core: a GeneralizedTransactionSet has this version, and exactly two phases (classic, soroban). */
@@ -39,25 +40,53 @@ export interface BuildTxSetOptions {
   ledgerBaseFee?: bigint;
 }
 
-/** A chain and the index of its next candidate. */
-interface Head {
-  chain: readonly TxInfo[];
-  next: number;
+/**
+ * A chain and its next candidate, whose fee key it carries (with the fee as a Number, so that comparing heads needs
+ * no BigInt arithmetic: a mempool of 100,000 txs is up to 100,000 chains to order on every build).
+ */
+class Head implements FeeKey {
+  readonly chain: readonly TxInfo[];
+  next = -1;
+  fee = 0n;
+  ops = 0;
+  feeNum = 0;
+  key = '';
+
+  constructor(chain: readonly TxInfo[]) {
+    this.chain = chain;
+    this.advance();
+  }
+
+  get tx(): TxInfo {
+    return this.chain[this.next]!;
+  }
+
+  /** Moves to the next tx of the chain; false at its end. */
+  advance(): boolean {
+    const tx = this.chain[++this.next];
+    if (tx === undefined) return false;
+    this.fee = tx.fee;
+    this.ops = tx.ops;
+    this.feeNum = Number(tx.fee);
+    this.key = tx.key;
+    return true;
+  }
 }
 
 /** Surge-pricing order: highest fee rate first; equal rates by tx key, so the outcome never depends on input order. */
-function before(a: TxInfo, b: TxInfo): boolean {
-  const c = compareFeeRate(a, b);
+function before(a: FeeKey, b: FeeKey): boolean {
+  const c = compareRate(a, b);
   return c > 0 || (c === 0 && a.key < b.key);
 }
 
 export function buildTxSet(opts: BuildTxSetOptions): BuiltTxSet {
-  const heads = new HeadHeap();
+  const all: Head[] = [];
   const sources = new Set<string>();
   for (const chain of opts.chains) {
     checkChain(chain, sources);
-    if (chain.length > 0) heads.push({ chain, next: 0 });
+    if (chain.length > 0) all.push(new Head(chain));
   }
+  const heads = new HeadHeap(all);
 
   const included: TxInfo[] = [];
   let ops = 0;
@@ -66,17 +95,18 @@ export function buildTxSet(opts: BuildTxSetOptions): BuiltTxSet {
   let lowest: TxInfo | null = null;
   let head = heads.pop();
   for (; head !== undefined && ops < opts.maxOps; head = heads.pop()) {
-    const tx = head.chain[head.next]!;
-    if (ops + tx.ops > opts.maxOps || bytes + tx.bytes.length > opts.maxBytes) {
+    const tx = head.tx;
+    const size = tx.bytes.length;
+    if (ops + tx.ops > opts.maxOps || bytes + size > opts.maxBytes) {
       // No room: this tx and its chain successors (which need it applied first) stay out; others may still fit.
       leftOut = true;
       continue;
     }
     included.push(tx);
     ops += tx.ops;
-    bytes += tx.bytes.length;
+    bytes += size;
     if (lowest === null || compareFeeRate(tx, lowest) < 0) lowest = tx;
-    if (head.next + 1 < head.chain.length) heads.push({ chain: head.chain, next: head.next + 1 });
+    if (head.advance()) heads.push(head);
   }
 
   // Every tx has at least one operation: a full set ends the walk, and whatever is left was left out.
@@ -154,7 +184,13 @@ function checkChain(chain: readonly TxInfo[], sources: Set<string>): void {
 
 /** Binary max-heap of chain heads in surge-pricing order. */
 class HeadHeap {
-  private readonly items: Head[] = [];
+  private readonly items: Head[];
+
+  /** Takes `items` over and orders them in O(n) (bottom-up heap construction). */
+  constructor(items: Head[]) {
+    this.items = items;
+    for (let i = (items.length >> 1) - 1; i >= 0; i--) this.down(i, items[i]!);
+  }
 
   push(h: Head): void {
     const items = this.items;
@@ -174,21 +210,26 @@ class HeadHeap {
     const top = items[0];
     const last = items.pop();
     if (top === undefined || last === undefined || items.length === 0) return top;
-    let i = 0;
+    this.down(0, last);
+    return top;
+  }
+
+  /** Places `item` at `i` or below, moving better children up. */
+  private down(i: number, item: Head): void {
+    const items = this.items;
     for (;;) {
       const l = 2 * i + 1;
       if (l >= items.length) break;
       const r = l + 1;
       const c = r < items.length && this.first(items[r]!, items[l]!) ? r : l;
-      if (!this.first(items[c]!, last)) break;
+      if (!this.first(items[c]!, item)) break;
       items[i] = items[c]!;
       i = c;
     }
-    items[i] = last;
-    return top;
+    items[i] = item;
   }
 
   private first(a: Head, b: Head): boolean {
-    return before(a.chain[a.next]!, b.chain[b.next]!);
+    return before(a, b);
   }
 }
