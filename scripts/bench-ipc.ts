@@ -74,6 +74,8 @@ const { values: args } = parseArgs({
     'round-trips': { type: 'string', default: '1000' },
     /** tx.verify_threads of the checking overlays, one overlay each (0: the overlay's default); default "0,<cores>". */
     'verify-threads': { type: 'string' },
+    /** tx.signature_backend of the checking overlays (auto, sodium, node): one overlay per backend and verify_threads. */
+    'signature-backends': { type: 'string', default: 'auto' },
     /** Where @noble/ed25519 was installed (npm install --no-save outside the project); or BENCH_VERIFIERS_DIR. */
     'verifiers-dir': { type: 'string' },
     profile: { type: 'string' },
@@ -92,6 +94,7 @@ const P = {
   scpWindow: Number(args['scp-window']),
   roundTrips: quick ? 200 : Number(args['round-trips']),
   verifyThreads: [...new Set((args['verify-threads'] ?? `0,${availableParallelism()}`).split(',').map(Number))],
+  signatureBackends: [...new Set(args['signature-backends'].split(','))],
   verifiersDir: args['verifiers-dir'] ?? process.env['BENCH_VERIFIERS_DIR'] ?? null,
 };
 const profileDir = args.profile ?? null;
@@ -202,11 +205,15 @@ log(`  ${Math.round(performance.now() - t)} ms`);
 // 3. Overlays: one checking signatures, one not; mempools large enough for everything submitted.
 const mempoolTxs = WARM_TXS + P.rounds * P.txsPerRound * shapes.length + 1000;
 const mempoolBytes = 2 * (WARM_TXS + P.rounds * P.txsPerRound) * shapes.reduce((a, s) => a + s.bytes, 0) + 64 * 1024 * 1024;
-const overlayToml = (verify: boolean, threads: number) =>
+/** The checking overlays, in the order measured; the goal is read on the last. */
+const checkedSpecs = P.signatureBackends.flatMap((backend) => P.verifyThreads.map((threads) => ({ threads, backend })));
+const overlayToml = (verify: boolean, threads: number, backend = 'auto') =>
   [
     `[tx]`,
     `verify_signatures = ${verify}`,
     `verify_threads = ${threads}`,
+    // "auto" is the default: left out, so the bench also runs against an overlay older than the key.
+    ...(backend === 'auto' ? [] : [`signature_backend = "${backend}"`]),
     `[mempool]`,
     `max_txs = ${mempoolTxs}`,
     `max_bytes = ${mempoolBytes}`,
@@ -225,14 +232,15 @@ async function cleanUp(): Promise<void> {
 process.once('SIGINT', () => void cleanUp().then(() => process.exit(130)));
 const connect = (socketPath: string) =>
   started(OverlayClient.connect({ socketPath, networkPassphrase: TEST_PASSPHRASE, software: 'bench-ipc' }), (c) => c.close());
-/** One overlay checking signatures per verify_threads setting; the goal is read on the last (all cores by default). */
+/** One overlay checking signatures per (backend, verify_threads); the goal is read on the last (all cores by default). */
 const checked: { threads: number; net: OverlayNet; client: OverlayClient; backend: string }[] = [];
 let unchecked: OverlayNet, scpNet: OverlayNet;
 let bare: BarePeer;
 let offClient: OverlayClient, scpFrom: OverlayClient, scpTo: OverlayClient;
 try {
-  for (const threads of P.verifyThreads) {
-    const net = await started(startOverlay(overlayToml(true, threads), true), (n) => n.stop());
+  for (const spec of checkedSpecs) {
+    const { threads } = spec;
+    const net = await started(startOverlay(overlayToml(true, threads, spec.backend), true), (n) => n.stop());
     const client = await connect(net.overlays[0]!.socketPath);
     checked.push({ threads, net, client, backend: await signatureBackendOf(client) });
   }
@@ -250,7 +258,7 @@ try {
 interface SizeRuns {
   txBytes: number;
   shape: PaymentShape;
-  /** Per checking overlay (P.verifyThreads order), its runs; main size only. */
+  /** Per checking overlay (checkedSpecs order), its runs; main size only. */
   on: SubmitSample[][];
   off: SubmitSample[];
   bare: { txPerSec: number; mbPerSec: number; ms: number }[];
@@ -303,7 +311,7 @@ try {
     log(
       `round ${r + 1}/${P.rounds}: raw verify ${fmtRate(raw.perSec)}/s node:crypto, ${fmtRate(sodium.perSec)}/s sodium (${raw.threads} threads), ` +
         `decode+hash ${fmtRate(decodeHash.at(-1)!)}/s; ` +
-        `${main.txBytes} B: checks on ${checked.map((c, k) => `${fmtRate(main.on[k]!.at(-1)!.txPerSec)} tx/s (verify_threads ${c.threads})`).join(', ')}, ` +
+        `${main.txBytes} B: checks on ${checked.map((c, k) => `${fmtRate(main.on[k]!.at(-1)!.txPerSec)} tx/s (${c.backend}, verify_threads ${c.threads})`).join(', ')}, ` +
         `off ${fmtRate(main.off.at(-1)!.txPerSec)} tx/s, ` +
         `bare ${fmtRate(main.bare.at(-1)!.txPerSec)} tx/s`,
     );
@@ -402,7 +410,7 @@ try {
         .filter((runs) => runs.length > 0)
         .map((runs, k) => ({
           ...mode(runs),
-          verifyThreads: P.verifyThreads[k]!,
+          verifyThreads: checked[k]!.threads,
           signatureBackend: checked[k]!.backend,
           vsRawVerify: median(runs.map((x, r) => x.txPerSec / rawVerify[r]!)),
           vsRawSodium: median(runs.map((x, r) => x.txPerSec / rawSodium[r]!)),

@@ -19,6 +19,8 @@ export interface IpcParams {
   roundTrips: number;
   /** tx.verify_threads of each overlay checking signatures (0: the overlay's default); the last one is the goal's. */
   verifyThreads: number[];
+  /** tx.signature_backend settings; one checking overlay per backend and verify_threads (absent in older records). */
+  signatureBackends?: string[];
   verifiersDir: string | null;
   topTxs: number;
   rawRateMs: number;
