@@ -66,7 +66,7 @@ function positiveInt(name: string, v: number): void {
 }
 
 export class Mempool {
-  private readonly maxTxs: number;
+  readonly maxTxs: number;
   private readonly maxBytes: number;
   private readonly pendingLedgers: number;
   private readonly banLedgers: number;

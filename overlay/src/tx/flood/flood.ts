@@ -21,12 +21,18 @@ import { FloodFrame, MAX_FLOOD_FRAME, decodeHashes, decodeInv, decodeTxs } from 
 const TICK_MS = 50;
 /** Ours: a pending tx is announced again to peers not known to have it once this old (past a fetcher's give-up). */
 const REBROADCAST_AFTER_MS = 10_000;
-/** Ours: bodies remembered to count duplicates and to skip re-fetching what is being checked. */
-const SEEN_BODIES = 200_000;
+/**
+ * Ours: bodies from peers remembered, to count duplicates and to skip re-fetching what is being checked or was just
+ * evicted. Pending txs need no entry (the mempool answers for them), nor included or expired ones (its bans do):
+ * room for every check the checker can hold (64 batches × tx.verify_batch, 16,384 by default) four times over.
+ */
+const SEEN_BODIES = 65_536;
 /** Ours: hashes that failed checks, never fetched again (for a while). */
 const REJECTED = 100_000;
 /** Ours: at most this many peers remembered per tx as already having it. */
 const HAVE_FROM_PEERS = 64;
+/** Ours: announcement times are kept in units of 100 ms since start, small integers V8 stores without a box. */
+const ANNOUNCE_CLOCK_MS = 100;
 /** Ours: one inbound flood stream per peer connection, plus one for a reconnect race. */
 const MAX_INBOUND_STREAMS = 2;
 /** Ours: hashes tracked as wanted across all peers. */
@@ -52,6 +58,8 @@ export interface FloodConfig {
 
 /** What flooding needs of the mempool. */
 export interface FloodMempool {
+  /** Its capacity: bounds what flooding remembers of pending txs. */
+  readonly maxTxs: number;
   has(key: string): boolean;
   get(key: string): TxInfo | undefined;
   isBanned(key: string): boolean;
@@ -82,9 +90,11 @@ export class TxFlood {
   private readonly fetcher: TxFetcher;
   private readonly seenBodies = new BoundedSet<string>(SEEN_BODIES);
   private readonly rejectedKeys = new BoundedSet<string>(REJECTED);
-  private readonly haveFrom: LruMap<string, string[]>;
-  /** Pending txs by last announcement time (oldest first). */
+  /** Tx key → the peers known to have it: one peer id, or (rarer) an exact-size array of several. */
+  private readonly haveFrom: LruMap<string, string | readonly string[]>;
+  /** Pending txs by last announcement time, in ANNOUNCE_CLOCK_MS units since `epoch` (oldest first). */
   private readonly lastAnnounced = new Map<string, number>();
+  private readonly epoch = Date.now();
   private tick: NodeJS.Timeout | null = null;
   private rebroadcastTimer: NodeJS.Timeout | null = null;
   private readonly m;
@@ -92,7 +102,8 @@ export class TxFlood {
   constructor(opts: TxFloodOptions) {
     this.opts = opts;
     const c = opts.config;
-    this.haveFrom = new LruMap(MAX_WANTED + 2 * SEEN_BODIES);
+    // Entries for every pending tx and every tx we want, plus the bodies being checked.
+    this.haveFrom = new LruMap(opts.mempool.maxTxs + MAX_WANTED + SEEN_BODIES);
     this.fetcher = new TxFetcher({
       timeoutMs: c.getdata_timeout_ms,
       maxTimeoutMs: c.getdata_timeout_max_ms,
@@ -186,8 +197,7 @@ export class TxFlood {
   /** A tx entered our mempool (from core or a peer): announce it (pull) or push it (push). */
   announce(tx: TxInfo): void {
     this.fetcher.drop(tx.key);
-    this.seenBodies.add(tx.key);
-    this.lastAnnounced.set(tx.key, Date.now());
+    this.lastAnnounced.set(tx.key, this.clock());
     this.fanOut(tx, 'new');
   }
 
@@ -220,10 +230,10 @@ export class TxFlood {
 
   /** Announces again the oldest-announced pending txs, within the budget. */
   private rebroadcast(): void {
-    const now = Date.now();
+    const now = this.clock();
     let budget = this.opts.config.rebroadcast_budget;
     for (const [key, at] of this.lastAnnounced) {
-      if (budget <= 0 || now - at < REBROADCAST_AFTER_MS) break;
+      if (budget <= 0 || (now - at) * ANNOUNCE_CLOCK_MS < REBROADCAST_AFTER_MS) break;
       this.lastAnnounced.delete(key);
       const tx = this.opts.mempool.get(key);
       if (tx === undefined) continue;
@@ -233,14 +243,23 @@ export class TxFlood {
     }
   }
 
+  private clock(): number {
+    return Math.floor((Date.now() - this.epoch) / ANNOUNCE_CLOCK_MS);
+  }
+
   private peerHas(key: string, peer: string): boolean {
-    return this.haveFrom.peek(key)?.includes(peer) ?? false;
+    const have = this.haveFrom.peek(key);
+    return have === peer || (typeof have === 'object' && have.includes(peer));
   }
 
   private notePeerHas(key: string, peer: string): void {
-    const list = this.haveFrom.peek(key);
-    if (list === undefined) this.haveFrom.set(key, [peer]);
-    else if (!list.includes(peer) && list.length < HAVE_FROM_PEERS) list.push(peer);
+    const have = this.haveFrom.peek(key);
+    if (have === undefined) this.haveFrom.set(key, peer);
+    else if (typeof have === 'string') {
+      if (have !== peer) this.haveFrom.set(key, [have, peer]);
+    } else if (!have.includes(peer) && have.length < HAVE_FROM_PEERS) {
+      this.haveFrom.set(key, [...have, peer]);
+    }
   }
 
   private onInbound(stream: Stream, connection: Connection): void {
@@ -345,7 +364,7 @@ export class TxFlood {
     for (const body of decodeTxs(payload, this.opts.maxTxBytes)) {
       const key = createHash('sha256').update(body).digest('hex');
       this.notePeerHas(key, peer);
-      if (!this.seenBodies.add(key) || this.opts.mempool.has(key)) {
+      if (!this.seenBodies.add(key) || this.opts.mempool.has(key) || this.opts.mempool.isBanned(key)) {
         this.fetcher.received(key, peer); // measures a late reply, if it is one
         this.m.bodies.inc({ kind: 'duplicate' });
         continue;
