@@ -15,10 +15,10 @@ import type { Logger } from './log.ts';
 import { createCoreMetrics, type CoreMetrics } from './metrics.ts';
 import { ScpHistory } from './scp-history.ts';
 import { parseEnvelope } from './scp-messages.ts';
-import { decodeSnapshot, encodeSnapshot, SnapshotStore } from './snapshot.ts';
+import { decodeSnapshot, SnapshotEncoder, SnapshotStore } from './snapshot.ts';
 import { closeTimeSane, decodeValue, encodeValue, nextCloseTime } from './stellar-value.ts';
 import { SubmissionTracker, type LatencySummary } from './submissions.ts';
-import { decodeTxSet, txSetHash } from './tx-set.ts';
+import { decodeTxSet, txSetHash, type DecodedTxSet } from './tx-set.ts';
 
 /** Ours: tx sets held locally (built, validated, applied): a few candidates per ledger for a few ledgers. */
 const MAX_TX_SETS = 32;
@@ -117,8 +117,11 @@ export class ReferenceCore {
   private readonly history: ScpHistory;
   private readonly submissions = new SubmissionTracker();
   private readonly snapshots: SnapshotStore | null;
+  private readonly snapshotEncoder: SnapshotEncoder | null;
   /** Tx sets by hash (hex), oldest inserted first out. */
   private readonly txSets = new Map<string, Buffer>();
+  /** The last tx set decoded (validated, usually the one then decided): decoded once, applied from here. */
+  private lastDecoded: { key: string; set: DecodedTxSet } | null = null;
   private readonly recentCloses: { at: number; applied: number }[] = [];
   private readonly headers = new Map<number, ClosedLedger>();
   private readonly txResults = new Map<string, TxResult>();
@@ -147,6 +150,7 @@ export class ReferenceCore {
     this.qsetHash = createHash('sha256').update(this.qsetXdr).digest();
     this.snapshots = s.dataDir === undefined ? null : new SnapshotStore(s.dataDir);
     this.ledger = this.loadLedger();
+    this.snapshotEncoder = this.snapshots === null ? null : new SnapshotEncoder(this.ledger, this.networkId, s.accounts);
     this.consensus = new Consensus({
       self: this.self,
       validators: s.validators,
@@ -240,8 +244,9 @@ export class ReferenceCore {
     return this.txResults.get(hashHex.toLowerCase()) ?? null;
   }
 
-  latency(): LatencySummary & { tracked: number } {
-    return { ...this.submissions.summary(), tracked: this.submissions.tracked };
+  /** Submission → externalization percentiles of the latest txs, or of those externalized since `sinceMs`. */
+  latency(sinceMs?: number): LatencySummary & { tracked: number } {
+    return { ...this.submissions.summary(sinceMs), tracked: this.submissions.tracked };
   }
 
   async overlayStats(): Promise<unknown> {
@@ -397,7 +402,7 @@ export class ReferenceCore {
     const h = this.ledger.header;
     if (v === null || !closeTimeSane(v.closeTime, h.closeTime, Math.floor(this.now() / 1000))) return false;
     const txSet = await this.txSet(v.txSetHash, this.settings.ledgerMs * 2);
-    const prev = decodeTxSet(txSet).previousLedgerHash;
+    const prev = this.decoded(v.txSetHash, txSet).previousLedgerHash;
     if (slot === h.seq + 1 && !prev.equals(h.hash)) {
       this.log.warn('nominated tx set builds on another ledger', { slot, theirs: prev, ours: h.hash });
       return false;
@@ -422,7 +427,7 @@ export class ReferenceCore {
       }
     }
     if (txSet === null || this.stopped) return;
-    const decoded = decodeTxSet(txSet);
+    const decoded = this.decoded(v.txSetHash, txSet);
     const r = this.ledger.close(decoded, v.txSetHash, v.closeTime);
     this.afterClose(r, v.txSetHash, decoded.txHashes, this.phases(slot));
     this.run(this.consensus.closed(slot, this.now()));
@@ -450,6 +455,13 @@ export class ReferenceCore {
 
   private afterClose(r: CloseResult, setHash: Buffer, txHashes: Buffer[], phasesMs: Record<string, number | null>): void {
     const at = this.now();
+    // The overlay first: its mempool drops the applied txs and moves on before the next slot's build.
+    try {
+      this.overlay.txSetExternalized(setHash, txHashes);
+      this.overlay.ledgerClosed(r.header.seq, r.header.hash);
+    } catch (err) {
+      this.log.warn('cannot tell the overlay about the closed ledger', { err });
+    }
     const skipped = SKIP_REASONS.reduce((n, k: SkipReason) => n + r.skipped[k], 0);
     this.last = { txCount: r.txCount, applied: r.applied, skipped };
     this.totals.applied += r.applied;
@@ -477,12 +489,6 @@ export class ReferenceCore {
     this.metrics.txsApplied.inc(r.applied);
     for (const k of SKIP_REASONS) if (r.skipped[k] > 0) this.metrics.txsSkipped.labels(k).inc(r.skipped[k]);
     for (const ms of this.submissions.closed(r.appliedHashes, at)) this.metrics.latency.observe(ms / 1000);
-    try {
-      this.overlay.txSetExternalized(setHash, txHashes);
-      this.overlay.ledgerClosed(r.header.seq, r.header.hash);
-    } catch (err) {
-      this.log.warn('cannot tell the overlay about the closed ledger', { err });
-    }
     this.log.info('ledger closed', {
       seq: r.header.seq,
       hash: r.header.hash,
@@ -492,9 +498,9 @@ export class ReferenceCore {
       round: this.consensus.round,
       phasesMs,
     });
-    if (this.snapshots) {
+    if (this.snapshots && this.snapshotEncoder) {
       this.snapshots
-        .save(encodeSnapshot(this.ledger, this.networkId, this.settings.accounts))
+        .save(this.snapshotEncoder.encode(this.ledger, r.changedAccounts))
         .catch((err) => this.log.error('snapshot write failed', { err }));
     }
   }
@@ -518,6 +524,13 @@ export class ReferenceCore {
     this.metrics.txSetFetches.labels('ok').inc();
     this.keepTxSet(hash, bytes);
     return bytes;
+  }
+
+  /** A tx set decoded, from the last one decoded when it is the same (throws when `bytes` is not a set). */
+  private decoded(hash: Buffer, bytes: Buffer): DecodedTxSet {
+    const key = hash.toString('hex');
+    if (this.lastDecoded?.key !== key) this.lastDecoded = { key, set: decodeTxSet(bytes) };
+    return this.lastDecoded.set;
   }
 
   private keepTxSet(hash: Buffer, bytes: Buffer): void {
