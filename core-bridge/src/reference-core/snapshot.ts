@@ -26,14 +26,58 @@ interface SnapshotV1 {
 }
 
 export function encodeSnapshot(ledger: Ledger, networkId: Uint8Array, genesisAccounts: number): Buffer {
-  const accounts = Buffer.alloc(ledger.accounts.size * ACCOUNT_BYTES);
+  return packSnapshot(ledger, networkId, genesisAccounts, accountTable(ledger).table);
+}
+
+/**
+ * Snapshots of one ledger close after close: the packed account table is kept and only the rows of the accounts a
+ * close changed are rewritten (re-encoding every account each ledger was a steady cost of the reference core).
+ */
+export class SnapshotEncoder {
+  private readonly networkId: Uint8Array;
+  private readonly genesisAccounts: number;
+  private table: Buffer;
+  private rowOf: Map<string, number>;
+
+  constructor(ledger: Ledger, networkId: Uint8Array, genesisAccounts: number) {
+    this.networkId = networkId;
+    this.genesisAccounts = genesisAccounts;
+    ({ table: this.table, rowOf: this.rowOf } = accountTable(ledger));
+  }
+
+  /** The snapshot of `ledger`, which differs from the last one encoded only in the `changed` accounts. */
+  encode(ledger: Ledger, changed: Iterable<string>): Buffer {
+    if (ledger.accounts.size !== this.rowOf.size) ({ table: this.table, rowOf: this.rowOf } = accountTable(ledger));
+    for (const key of changed) {
+      const o = this.rowOf.get(key);
+      const a = ledger.accounts.get(key);
+      if (o === undefined || a === undefined) {
+        ({ table: this.table, rowOf: this.rowOf } = accountTable(ledger));
+        break;
+      }
+      this.table.writeBigInt64BE(a.balance, o + 32);
+      this.table.writeBigInt64BE(a.seq, o + 40);
+    }
+    return packSnapshot(ledger, this.networkId, this.genesisAccounts, this.table);
+  }
+}
+
+/** The account table (rows in the ledger's order) and where each account's row starts. */
+function accountTable(ledger: Ledger): { table: Buffer; rowOf: Map<string, number> } {
+  const table = Buffer.alloc(ledger.accounts.size * ACCOUNT_BYTES);
+  const rowOf = new Map<string, number>();
   let o = 0;
   for (const [key, a] of ledger.accounts) {
-    accounts.write(key, o, 'hex');
-    accounts.writeBigInt64BE(a.balance, o + 32);
-    accounts.writeBigInt64BE(a.seq, o + 40);
+    table.write(key, o, 'hex');
+    table.writeBigInt64BE(a.balance, o + 32);
+    table.writeBigInt64BE(a.seq, o + 40);
+    rowOf.set(key, o);
     o += ACCOUNT_BYTES;
   }
+  return { table, rowOf };
+}
+
+function packSnapshot(ledger: Ledger, networkId: Uint8Array, genesisAccounts: number, accounts: Buffer): Buffer {
   const h = ledger.header;
   const snap: SnapshotV1 = {
     version: SNAPSHOT_VERSION,

@@ -10,7 +10,7 @@ import { CoreError } from '../../../core-bridge/src/reference-core/errors.ts';
 import { genesisAccounts } from '../../../core-bridge/src/reference-core/genesis.ts';
 import { Ledger } from '../../../core-bridge/src/reference-core/ledger.ts';
 import { ScpHistory } from '../../../core-bridge/src/reference-core/scp-history.ts';
-import { decodeSnapshot, encodeSnapshot, SNAPSHOT_FILE, SnapshotStore } from '../../../core-bridge/src/reference-core/snapshot.ts';
+import { decodeSnapshot, encodeSnapshot, SNAPSHOT_FILE, SnapshotEncoder, SnapshotStore } from '../../../core-bridge/src/reference-core/snapshot.ts';
 import { SubmissionTracker } from '../../../core-bridge/src/reference-core/submissions.ts';
 import { decodeTxSet, encodeTxSet, txSetHash } from '../../../core-bridge/src/reference-core/tx-set.ts';
 import { signedPayment } from '../../../core-bridge/src/loadgen/payment.ts';
@@ -45,6 +45,21 @@ describe('reference-core/snapshot', () => {
     const back = decodeSnapshot(encodeSnapshot(ledger, NETWORK_ID, 5), NETWORK_ID, 5);
     expect(back.header).to.deep.equal(ledger.header);
     expect([...back.accounts]).to.deep.equal([...ledger.accounts]);
+  });
+
+  it('the incremental encoder rewrites the changed accounts only, to the bytes of a full encode', () => {
+    const accounts = genesisAccounts(5);
+    const ledger = Ledger.genesis(5, NETWORK_ID);
+    const encoder = new SnapshotEncoder(ledger, NETWORK_ID, 5);
+    for (let l = 0; l < 3; l++) {
+      const txs = [0, 1, 2].map((i) =>
+        signedPayment({ from: accounts[(i + l) % 5]!, to: accounts[(i + l + 1) % 5]!.publicKey, amount: 10n + BigInt(i), seq: ledger.account(accounts[(i + l) % 5]!.publicKey.toString('hex'))!.seq + 1n, fee: 100, networkId: NETWORK_ID }),
+      );
+      const set = encodeTxSet(ledger.header.hash, txs);
+      const r = ledger.close(decodeTxSet(set), txSetHash(set), 1000 + l);
+      expect(r.changedAccounts.length).to.be.greaterThan(0);
+      expect(encoder.encode(ledger, r.changedAccounts).equals(encodeSnapshot(ledger, NETWORK_ID, 5))).to.equal(true);
+    }
   });
 
   it('refuses a snapshot of another network, another genesis, or garbage', () => {
