@@ -9,6 +9,8 @@ import { Supervisor, overlayProcess } from '../supervisor.ts';
 
 export const CORE_BIN = new URL('../../core-bridge/bin/reference-core.ts', import.meta.url).pathname;
 export const PASSPHRASE = 'Test SDF Network ; September 2015';
+/** Ours: live displays poll /stats every second, so a later answer counts as none. */
+const LIVE_TIMEOUT_MS = 900;
 
 export interface ValidatorNetOptions {
   root: string;
@@ -115,8 +117,20 @@ export interface CoreStats {
 }
 
 export async function coreStats(url: string): Promise<CoreStats | null> {
+  return fetchCoreStats(url, '', LIVE_TIMEOUT_MS);
+}
+
+/**
+ * /stats with the latency percentiles of the txs externalized since `sinceMs` only (ms since the epoch), for a
+ * benchmark's window; `timeoutMs` as the caller can afford.
+ */
+export async function coreStatsSince(url: string, sinceMs: number, timeoutMs: number): Promise<CoreStats | null> {
+  return fetchCoreStats(url, `?since=${Math.floor(sinceMs)}`, timeoutMs);
+}
+
+async function fetchCoreStats(url: string, query: string, timeoutMs: number): Promise<CoreStats | null> {
   try {
-    const r = await fetch(`${url}/stats`, { signal: AbortSignal.timeout(900) });
+    const r = await fetch(`${url}/stats${query}`, { signal: AbortSignal.timeout(timeoutMs) });
     return r.ok ? ((await r.json()) as CoreStats) : null;
   } catch {
     return null;

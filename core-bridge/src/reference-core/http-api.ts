@@ -29,6 +29,7 @@ const base64Tx = z.string().min(4).max(Math.ceil((MAX_TX_BODY * 4) / 3)).regex(B
 const batchSchema = z.array(base64Tx).min(1).max(MAX_BATCH_TXS);
 const ledgerSeqSchema = z.coerce.number().int().min(1).max(0xffff_ffff);
 const txHashSchema = z.string().regex(/^[0-9a-fA-F]{64}$/, 'a tx hash is 64 hex digits');
+const sinceSchema = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const accountsSchema = z.array(z.string().min(1).max(64)).min(1).max(MAX_ACCOUNTS_QUERY);
 
 class HttpError extends Error {
@@ -131,8 +132,10 @@ async function handle(opts: HttpApiOptions, req: IncomingMessage, res: ServerRes
     if (path === '/stats') {
       route = 'stats';
       allow(method, 'GET');
+      // ?since=<ms since the epoch>: latency percentiles of the txs externalized since then (a benchmark's window).
+      const since = url.searchParams.has('since') ? parseWith(url.searchParams.get('since') ?? '', sinceSchema) : undefined;
       const overlay = await core.overlayStats().catch((err: Error) => ({ error: err.message }));
-      return reply(res, 200, { ledger: core.ledgerInfo(), submissions: core.latency(), overlay });
+      return reply(res, 200, { ledger: core.ledgerInfo(), submissions: core.latency(since), overlay });
     }
     if (path === '/metrics') {
       route = 'metrics';

@@ -15,6 +15,8 @@ export interface LatencySummary {
 export class SubmissionTracker {
   private readonly submitted = new Map<string, number>();
   private readonly ring: number[] = [];
+  /** When each latency in `ring` was measured (ms), for summaries of a time window. */
+  private readonly ringAt: number[] = [];
   private ringPos = 0;
   private readonly maxTracked: number;
   private readonly maxSamples: number;
@@ -49,17 +51,24 @@ export class SubmissionTracker {
       this.submitted.delete(h);
       const ms = at - t;
       out.push(ms);
-      if (this.ring.length < this.maxSamples) this.ring.push(ms);
-      else this.ring[this.ringPos] = ms;
+      if (this.ring.length < this.maxSamples) {
+        this.ring.push(ms);
+        this.ringAt.push(at);
+      } else {
+        this.ring[this.ringPos] = ms;
+        this.ringAt[this.ringPos] = at;
+      }
       this.ringPos = (this.ringPos + 1) % this.maxSamples;
       this.externalized++;
     }
     return out;
   }
 
-  summary(): LatencySummary {
-    if (this.ring.length === 0) return { samples: 0, p50: null, p99: null };
-    const s = [...this.ring].sort((a, b) => a - b);
+  /** Percentiles of the latest latencies, or of those measured at or after `sinceMs` (still among the latest). */
+  summary(sinceMs?: number): LatencySummary {
+    const s = sinceMs === undefined ? [...this.ring] : this.ring.filter((_, i) => this.ringAt[i]! >= sinceMs);
+    if (s.length === 0) return { samples: 0, p50: null, p99: null };
+    s.sort((a, b) => a - b);
     const at = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
     return { samples: s.length, p50: at(0.5), p99: at(0.99) };
   }
