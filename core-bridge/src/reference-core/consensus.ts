@@ -4,7 +4,9 @@
 //
 // Simplified and deterministic, not SCP:
 // - slot s (= ledger seq), round r: the leader is validators[(s + r) mod n] (sorted keys).
-// - the slot starts period-aligned after the previous ledger closed; the leader builds a value and NOMINATEs it.
+// - a slot starts one period after the previous slot started, or at once if the previous one closed later than that
+//   (as stellar-core triggers the next ledger); the first slot starts period-aligned. The leader builds a value and
+//   NOMINATEs it.
 // - a validator that gets the nomination of its current round's leader validates it (the caller fetches the tx set,
 //   checks the close time) and votes with an EXTERNALIZE (counter = round + 1): at most one vote per round.
 // - the slot is decided when ≥ threshold distinct validators voted for the same value (any round).
@@ -212,7 +214,9 @@ export class Consensus {
     this.nominatedRound = -1;
     this.validating.clear();
     this.phase = 'waiting';
-    this.slotStartAt = this.aligned(now);
+    // Keep the beat when the close came in time; when it came late, waiting for the next period-aligned start would
+    // add up to a period to every tx of the next ledger (and a slow ledger would make the next one larger still).
+    this.slotStartAt = Math.max(this.slotStartAt + this.periodMs, now);
     this.roundDeadline = this.slotStartAt + ROUND_PERIODS * this.periodMs;
     if (this.checkDecided(out)) return out;
     const pending = this.pendingNominations.get(this.slot) ?? [];

@@ -182,13 +182,17 @@ describe('reference-core/consensus', () => {
     expect(c.closed(2, 3)).to.deep.equal([{ type: 'decide', slot: 3, value: v3 }]);
   });
 
-  it('starts the next slot period-aligned after a close, and drops envelopes too far ahead', () => {
+  it('starts the next slot a period after the last one started, at once after a late close, and drops envelopes too far ahead', () => {
     const c = machine(keys[0]!);
     for (const k of [keys[1]!, keys[2]!, keys[3]!]) c.receive(externalize(k, 2, value(14)), 1);
-    c.closed(2, 1234);
-    expect(c.slotStartAt).to.equal(2000);
-    expect(c.nextWakeAt()).to.equal(2000);
-    c.receive(nominate(keys[0]!, 3 + MAX_FUTURE_SLOTS + 1, value(15)), 1300);
+    c.closed(2, 300);
+    expect(c.slotStartAt).to.equal(1000);
+    expect(c.nextWakeAt()).to.equal(1000);
+    for (const k of [keys[1]!, keys[2]!, keys[3]!]) c.receive(externalize(k, 3, value(18)), 1100);
+    c.closed(3, 2234);
+    expect(c.slotStartAt).to.equal(2234);
+    expect(c.nextWakeAt()).to.equal(2234);
+    c.receive(nominate(keys[0]!, 4 + MAX_FUTURE_SLOTS + 1, value(15)), 2300);
     expect(c.dropped).to.equal(1);
     expect(c.sizes()).to.deep.equal({ talliedSlots: 0, pendingNominations: 0 });
   });
