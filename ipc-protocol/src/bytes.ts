@@ -13,6 +13,50 @@ const TWO_32 = 0x1_0000_0000;
 /** Below this high word, hi × 2³² + lo is an exact double (|value| < 2⁵³). */
 const SAFE_HI = 0x20_0000;
 
+// Integers at an offset, for code that reads a frame in place (MessageDecoder) and for ByteReader. The caller has
+// checked the bounds: these never throw.
+
+/** u32 LE at `at`. */
+export function readU32(b: Uint8Array, at: number): number {
+  return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16)) + b[at + 3]! * 0x100_0000;
+}
+
+/** The same four bytes as a signed int32 (what `BigInt()` turns into a BigInt fastest). */
+function readI32(b: Uint8Array, at: number): number {
+  return b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24);
+}
+
+// BigInt() of an int32 is ~6 ns on Node 24, of any other number ~18 ns (measured: the optimizing compiler makes the
+// int32 case an inline allocation). So values that fit an int32 — fees, request ids, counters, nearly every value on
+// this wire — take that path; the rest are one BigInt below 2⁵³ and two and a shift above.
+
+/** u64 LE at `at`. */
+export function readU64(b: Uint8Array, at: number): bigint {
+  const lo = readI32(b, at);
+  const hi = readU32(b, at + 4);
+  if (hi === 0 && lo >= 0) return BigInt(lo);
+  if (hi < SAFE_HI) return BigInt(hi * TWO_32 + (lo >>> 0));
+  return (BigInt(hi) << 32n) | BigInt(lo >>> 0);
+}
+
+/** i64 LE (two's complement) at `at`. */
+export function readI64(b: Uint8Array, at: number): bigint {
+  const lo = readI32(b, at);
+  const hi = readI32(b, at + 4); // signed high word
+  if (hi === lo >> 31) return BigInt(lo); // the high word only extends the sign: an int32
+  if (hi < SAFE_HI && hi >= -SAFE_HI) return BigInt(hi * TWO_32 + (lo >>> 0));
+  return (BigInt(hi) << 32n) | BigInt(lo >>> 0);
+}
+
+/**
+ * A plain Uint8Array view of `b[start, end)` (never a Buffer, whatever `b` is). Measured on Node 24: ~14 ns against
+ * ~24 ns for `subarray`, which resolves a species constructor and, on a Buffer, runs Node's FastBuffer constructor
+ * in JavaScript. The caller has checked the bounds.
+ */
+export function viewOf(b: Uint8Array, start: number, end: number): Uint8Array {
+  return new Uint8Array(b.buffer, b.byteOffset + start, end - start);
+}
+
 export class ByteReader {
   private buf: Uint8Array;
   private pos = 0;
@@ -71,28 +115,15 @@ export class ByteReader {
   }
 
   u32(what = 'u32'): number {
-    const b = this.buf;
-    const at = this.need(4, what);
-    return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16)) + b[at + 3]! * 0x100_0000;
+    return readU32(this.buf, this.need(4, what));
   }
 
   u64(what = 'u64'): bigint {
-    const b = this.buf;
-    const at = this.need(8, what);
-    const lo = (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16)) + b[at + 3]! * 0x100_0000;
-    const hi = (b[at + 4]! | (b[at + 5]! << 8) | (b[at + 6]! << 16)) + b[at + 7]! * 0x100_0000;
-    // One BigInt for the common case (request ids, counters); two and a shift only above 2⁵³.
-    if (hi < SAFE_HI) return BigInt(hi * TWO_32 + lo);
-    return (BigInt(hi) << 32n) | BigInt(lo);
+    return readU64(this.buf, this.need(8, what));
   }
 
   i64(what = 'i64'): bigint {
-    const b = this.buf;
-    const at = this.need(8, what);
-    const lo = (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16)) + b[at + 3]! * 0x100_0000;
-    const hi = b[at + 4]! | (b[at + 5]! << 8) | (b[at + 6]! << 16) | (b[at + 7]! << 24); // signed high word
-    if (hi < SAFE_HI && hi >= -SAFE_HI) return BigInt(hi * TWO_32 + lo);
-    return (BigInt(hi) << 32n) | BigInt(lo);
+    return readI64(this.buf, this.need(8, what));
   }
 
   bytesView(n: number, what = 'bytes'): Uint8Array {
@@ -135,10 +166,37 @@ function outOfRange(what: string, range: string, v: unknown): never {
   throw new ProtocolError('MALFORMED_PAYLOAD', `${what} must be ${range}, got ${shown}`);
 }
 
+// Range checks of integer fields, apart from the stores so that a straight-line encoder can check every field first
+// and then store them all into one claimed run (message-codecs.ts). Each throws ProtocolError MALFORMED_PAYLOAD.
+
+export function checkU8(v: number, what = 'u8'): void {
+  if (typeof v !== 'number' || (v & MAX_U8) !== v) outOfRange(what, `an integer in 0..${MAX_U8}`, v);
+}
+
+export function checkU16(v: number, what = 'u16'): void {
+  if (typeof v !== 'number' || (v & MAX_U16) !== v) outOfRange(what, `an integer in 0..${MAX_U16}`, v);
+}
+
+export function checkU32(v: number, what = 'u32'): void {
+  if (typeof v !== 'number' || v >>> 0 !== v) outOfRange(what, `an integer in 0..${MAX_U32}`, v);
+}
+
+export function checkU64(v: bigint, what = 'u64'): void {
+  if (typeof v !== 'bigint' || BigInt.asUintN(64, v) !== v) outOfRange(what, 'a bigint in 0..2^64-1', v);
+}
+
+export function checkI64(v: bigint, what = 'i64'): void {
+  if (typeof v !== 'bigint' || BigInt.asIntN(64, v) !== v) outOfRange(what, 'a bigint in -2^63..2^63-1', v);
+}
+
 /**
  * Growable little-endian writer. `reserve` grows the buffer geometrically so a tick of frames is one allocation.
  * Integer writes check their value: a number that is not an integer of the field's range, or a bigint outside
  * u64/i64, is a ProtocolError MALFORMED_PAYLOAD and nothing is written.
+ *
+ * Two ways to write: the appending methods (`u32`, `bytes`, …: check, make room, store, advance), or `claim` a run
+ * and `put*` into it at offsets, unchecked — for straight-line encoders that have checked their fields already;
+ * one claim per frame instead of one reserve and one position update per field.
  */
 export class ByteWriter {
   buf: Buffer;
@@ -161,52 +219,66 @@ export class ByteWriter {
     this.buf = next;
   }
 
+  /** Makes room for `n` more bytes and moves past them; returns where they start, for the `put*` stores. */
+  claim(n: number): number {
+    this.reserve(n);
+    const at = this.pos;
+    this.pos = at + n;
+    return at;
+  }
+
+  // Unchecked stores into claimed bytes: the caller has checked the value (check*) and the room (claim).
+
+  putU32(at: number, v: number): void {
+    const b = this.buf;
+    b[at] = v;
+    b[at + 1] = v >>> 8;
+    b[at + 2] = v >>> 16;
+    b[at + 3] = v >>> 24;
+  }
+
+  putU64(at: number, v: bigint): void {
+    this.dataView().setBigUint64(at, v, true);
+  }
+
+  putI64(at: number, v: bigint): void {
+    this.dataView().setBigInt64(at, v, true);
+  }
+
+  putBytes(at: number, b: Uint8Array): void {
+    this.buf.set(b, at);
+  }
+
   u8(v: number, what = 'u8'): void {
-    if (typeof v !== 'number' || (v & MAX_U8) !== v) outOfRange(what, `an integer in 0..${MAX_U8}`, v);
+    checkU8(v, what);
     this.reserve(1);
     this.buf[this.pos++] = v;
   }
 
   u16(v: number, what = 'u16'): void {
-    if (typeof v !== 'number' || (v & MAX_U16) !== v) outOfRange(what, `an integer in 0..${MAX_U16}`, v);
-    this.reserve(2);
-    const b = this.buf;
-    const p = this.pos;
-    b[p] = v;
-    b[p + 1] = v >>> 8;
-    this.pos = p + 2;
+    checkU16(v, what);
+    const at = this.claim(2);
+    this.buf[at] = v;
+    this.buf[at + 1] = v >>> 8;
   }
 
   u32(v: number, what = 'u32'): void {
-    if (typeof v !== 'number' || v >>> 0 !== v) outOfRange(what, `an integer in 0..${MAX_U32}`, v);
-    this.reserve(4);
-    const b = this.buf;
-    const p = this.pos;
-    b[p] = v;
-    b[p + 1] = v >>> 8;
-    b[p + 2] = v >>> 16;
-    b[p + 3] = v >>> 24;
-    this.pos = p + 4;
+    checkU32(v, what);
+    this.putU32(this.claim(4), v);
   }
 
   u64(v: bigint, what = 'u64'): void {
-    if (typeof v !== 'bigint' || BigInt.asUintN(64, v) !== v) outOfRange(what, 'a bigint in 0..2^64-1', v);
-    this.reserve(8);
-    this.dataView().setBigUint64(this.pos, v, true);
-    this.pos += 8;
+    checkU64(v, what);
+    this.putU64(this.claim(8), v);
   }
 
   i64(v: bigint, what = 'i64'): void {
-    if (typeof v !== 'bigint' || BigInt.asIntN(64, v) !== v) outOfRange(what, 'a bigint in -2^63..2^63-1', v);
-    this.reserve(8);
-    this.dataView().setBigInt64(this.pos, v, true);
-    this.pos += 8;
+    checkI64(v, what);
+    this.putI64(this.claim(8), v);
   }
 
   bytes(b: Uint8Array): void {
-    this.reserve(b.length);
-    this.buf.set(b, this.pos);
-    this.pos += b.length;
+    this.putBytes(this.claim(b.length), b);
   }
 
   utf8(s: string): void {

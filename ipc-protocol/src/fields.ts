@@ -82,8 +82,12 @@ export const hash: Field<Uint8Array> = {
   write: (w, v, what = 'hash') => writeHash(w, v, what),
 };
 
-export function writeHash(w: ByteWriter, v: Uint8Array, what = 'hash'): void {
+export function checkHash(v: Uint8Array, what = 'hash'): void {
   if (v.length !== HASH_SIZE) invalid(`${what} must be ${HASH_SIZE} bytes, got ${v.length}`);
+}
+
+export function writeHash(w: ByteWriter, v: Uint8Array, what = 'hash'): void {
+  checkHash(v, what);
   w.bytes(v);
 }
 

@@ -7,5 +7,6 @@ export * from './catalogue.ts';
 export * from './codec.ts';
 export * from './frame-decoder.ts';
 export * from './frame-writer.ts';
+export * from './message-decoder.ts';
 export * from './handshake.ts';
 export * from './verdicts.ts';

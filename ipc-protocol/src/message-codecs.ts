@@ -1,20 +1,33 @@
 // One encoder and one decoder per message type, built once when the module loads. Most come from the catalogue's
-// compiled layouts (fields.ts struct()). The per-transaction messages, the hottest by far, get straight-line code:
-// one object literal per decode (a single hidden class, no per-field steps). Each declares the layout it implements
-// and is checked here, at load, against the catalogue's, so the two cannot drift; tests/unit/ipc-protocol also
-// compares both paths on samples and random values. Internal: codec.ts is the public face.
-import type { ByteReader, ByteWriter } from './bytes.ts';
+// compiled layouts (fields.ts struct()). The per-transaction and SCP messages, the hottest by far, get straight-line
+// code: one object literal per decode (a single hidden class, no per-field steps), and a second decoder that reads
+// the frame in place (`decodeAt`, for MessageDecoder: no payload view, no reader). Each declares the layout it
+// implements and is checked here, at load, against the catalogue's, so the two cannot drift; tests/unit/ipc-protocol
+// also compares every path on samples and random values. Internal: codec.ts and message-decoder.ts are the public face.
+import {
+  checkI64,
+  checkU32,
+  checkU64,
+  checkU8,
+  readI64,
+  readU32,
+  readU64,
+  viewOf,
+  type ByteReader,
+  type ByteWriter,
+} from './bytes.ts';
 import {
   catalogue,
   entryById,
   MESSAGE_NAMES,
   type CatalogueEntry,
+  type Direction,
   type Message,
   type MessageName,
   type MessageOf,
 } from './catalogue.ts';
 import { HASH_SIZE } from './constants.ts';
-import { writeHash, type StructField } from './fields.ts';
+import { checkHash, type StructField } from './fields.ts';
 
 export interface MessageCodec {
   readonly entry: CatalogueEntry;
@@ -41,29 +54,50 @@ export function layoutCodec(entry: CatalogueEntry): MessageCodec {
   };
 }
 
+/**
+ * Decodes the payload `b[start, end)` in place, binary fields as `viewOf` views. Returns undefined when the payload
+ * is not exactly this layout; the caller then decodes it the general way, which raises the precise error.
+ */
+export type DecodeAt = (b: Uint8Array, start: number, end: number) => Message | undefined;
+
 interface Lean<K extends MessageName> {
   /** The layout this code implements, as fields.ts `shape` spells it. */
   shape: string;
   decode(r: ByteReader): MessageOf<K>;
+  decodeAt(b: Uint8Array, start: number, end: number): MessageOf<K> | undefined;
   encode(w: ByteWriter, msg: MessageOf<K>): void;
 }
+
+/** TX_VERDICT's payload: request id, status, reason, hash. */
+const TX_VERDICT_SIZE = 8 + 1 + 1 + HASH_SIZE;
 
 const lean: { [K in MessageName]?: Lean<K> } = {
   SUBMIT_TX: {
     shape: '{fee:i64,numOps:u32,tx:rest}',
     decode: (r) => ({ type: 'SUBMIT_TX', fee: r.i64('fee'), numOps: r.u32('numOps'), tx: r.rest() }),
+    decodeAt: (b, s, e) =>
+      e - s < 12 ? undefined : { type: 'SUBMIT_TX', fee: readI64(b, s), numOps: readU32(b, s + 8), tx: viewOf(b, s + 12, e) },
     encode: (w, m) => {
-      w.i64(m.fee, 'fee');
-      w.u32(m.numOps, 'numOps');
-      w.bytes(m.tx);
+      const { fee, numOps, tx } = m;
+      checkI64(fee, 'fee');
+      checkU32(numOps, 'numOps');
+      const at = w.claim(12 + tx.length);
+      w.putI64(at, fee);
+      w.putU32(at + 8, numOps);
+      w.putBytes(at + 12, tx);
     },
   },
   SUBMIT_TX_CHECKED: {
     shape: '{requestId:u64,tx:rest}',
     decode: (r) => ({ type: 'SUBMIT_TX_CHECKED', requestId: r.u64('requestId'), tx: r.rest() }),
+    decodeAt: (b, s, e) =>
+      e - s < 8 ? undefined : { type: 'SUBMIT_TX_CHECKED', requestId: readU64(b, s), tx: viewOf(b, s + 8, e) },
     encode: (w, m) => {
-      w.u64(m.requestId, 'requestId');
-      w.bytes(m.tx);
+      const { requestId, tx } = m;
+      checkU64(requestId, 'requestId');
+      const at = w.claim(8 + tx.length);
+      w.putU64(at, requestId);
+      w.putBytes(at + 8, tx);
     },
   },
   TX_VERDICT: {
@@ -73,13 +107,36 @@ const lean: { [K in MessageName]?: Lean<K> } = {
       const verdict = { status: r.u8('status'), reason: r.u8('reason'), hash: r.bytesView(HASH_SIZE, 'hash') };
       return { type: 'TX_VERDICT', requestId, verdict };
     },
-    encode: (w, m) => {
-      const v = m.verdict;
-      w.u64(m.requestId, 'requestId');
-      w.u8(v.status, 'status');
-      w.u8(v.reason, 'reason');
-      writeHash(w, v.hash);
+    decodeAt: (b, s, e) => {
+      if (e - s !== TX_VERDICT_SIZE) return undefined;
+      const verdict = { status: b[s + 8]!, reason: b[s + 9]!, hash: viewOf(b, s + 10, e) };
+      return { type: 'TX_VERDICT', requestId: readU64(b, s), verdict };
     },
+    encode: (w, m) => {
+      const { requestId, verdict } = m;
+      const { status, reason, hash } = verdict;
+      checkU64(requestId, 'requestId');
+      checkU8(status, 'status');
+      checkU8(reason, 'reason');
+      checkHash(hash);
+      const at = w.claim(TX_VERDICT_SIZE);
+      w.putU64(at, requestId);
+      w.buf[at + 8] = status;
+      w.buf[at + 9] = reason;
+      w.putBytes(at + 10, hash);
+    },
+  },
+  BROADCAST_SCP: {
+    shape: '{envelope:rest}',
+    decode: (r) => ({ type: 'BROADCAST_SCP', envelope: r.rest() }),
+    decodeAt: (b, s, e) => ({ type: 'BROADCAST_SCP', envelope: viewOf(b, s, e) }),
+    encode: (w, m) => w.bytes(m.envelope),
+  },
+  SCP_RECEIVED: {
+    shape: '{envelope:rest}',
+    decode: (r) => ({ type: 'SCP_RECEIVED', envelope: r.rest() }),
+    decodeAt: (b, s, e) => ({ type: 'SCP_RECEIVED', envelope: viewOf(b, s, e) }),
+    encode: (w, m) => w.bytes(m.envelope),
   },
 };
 
@@ -96,6 +153,11 @@ function leanCodec(entry: CatalogueEntry, l: Lean<MessageName>): MessageCodec {
 
 const codecsById = new Array<MessageCodec | undefined>(ID_TABLE_SIZE).fill(undefined);
 const codecsByName = new Map<MessageName, MessageCodec>();
+/** In-place decoders by id, one table per direction: a wrong-direction or unknown id finds nothing. */
+const inPlace: Record<Direction, (DecodeAt | undefined)[]> = {
+  toOverlay: new Array<DecodeAt | undefined>(ID_TABLE_SIZE).fill(undefined),
+  toCore: new Array<DecodeAt | undefined>(ID_TABLE_SIZE).fill(undefined),
+};
 
 for (const name of MESSAGE_NAMES) {
   const entry = entryById(catalogue[name].id)!;
@@ -104,6 +166,7 @@ for (const name of MESSAGE_NAMES) {
   const codec = l === undefined ? layoutCodec(entry) : leanCodec(entry, l);
   codecsById[entry.id] = codec;
   codecsByName.set(name, codec);
+  if (l !== undefined) inPlace[entry.direction][entry.id] = l.decodeAt as DecodeAt;
 }
 
 /** Messages with straight-line codecs (for the tests that compare them with the layout's). */
@@ -115,4 +178,12 @@ export function codecById(id: number): MessageCodec | undefined {
 
 export function codecByName(name: MessageName): MessageCodec | undefined {
   return codecsByName.get(name);
+}
+
+/**
+ * The in-place decoders of the messages travelling `direction`, indexed by frame type (length ID_TABLE_SIZE; a
+ * larger type is none). A type without one is decoded by `decodeMessage`.
+ */
+export function inPlaceDecoders(direction: Direction): readonly (DecodeAt | undefined)[] {
+  return inPlace[direction];
 }

@@ -1,9 +1,16 @@
 // The straight-line codecs of the hottest messages must behave exactly as the codec compiled from their catalogue
-// layout: same bytes, same decoded messages, same error codes, for samples and random values alike.
+// layout: same bytes, same decoded messages, same error codes, for samples and random values alike. Their in-place
+// decoders (MessageDecoder's) must decode what the layout decodes and decline what it refuses.
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { ByteReader, ByteWriter, ProtocolError, entryByName, type Message, type MessageName } from '#ipc-protocol';
-import { LEAN_MESSAGES, codecByName, layoutCodec, type MessageCodec } from '../../../ipc-protocol/src/message-codecs.ts';
+import {
+  LEAN_MESSAGES,
+  codecByName,
+  inPlaceDecoders,
+  layoutCodec,
+  type MessageCodec,
+} from '../../../ipc-protocol/src/message-codecs.ts';
 import { samples } from '../../fixtures/sample-messages.ts';
 
 function outcome(fn: () => unknown): unknown {
@@ -32,6 +39,21 @@ function decodeWith(codec: MessageCodec, payload: Uint8Array): unknown {
   });
 }
 
+/** The in-place decoder's outcome on `payload`, placed inside a larger buffer: a message, or declined. */
+function decodeInPlace(codec: MessageCodec, payload: Uint8Array): unknown {
+  const decodeAt = inPlaceDecoders(codec.entry.direction)[codec.entry.id]!;
+  const host = new Uint8Array(payload.length + 7);
+  host.set(payload, 3);
+  const msg = decodeAt(host, 3, 3 + payload.length);
+  return msg === undefined ? 'declined' : { ok: msg };
+}
+
+/** What the in-place decoder must give: the layout's message, or 'declined' where the layout raises. */
+function expectedInPlace(layout: MessageCodec, payload: Uint8Array): unknown {
+  const r = decodeWith(layout, payload) as { ok?: unknown };
+  return r.ok === undefined ? 'declined' : r;
+}
+
 const u64 = fc.bigInt({ min: 0n, max: 2n ** 64n - 1n });
 const i64 = fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n });
 const u32 = fc.integer({ min: 0, max: 2 ** 32 - 1 });
@@ -44,6 +66,8 @@ const anyBig = (valid: fc.Arbitrary<bigint>) => fc.oneof({ weight: 8, arbitrary:
 const arbitraries: Partial<Record<MessageName, fc.Arbitrary<Message>>> = {
   SUBMIT_TX: fc.record({ fee: anyBig(i64), numOps: anyInt(u32), tx: bytes }).map((m) => ({ type: 'SUBMIT_TX', ...m })),
   SUBMIT_TX_CHECKED: fc.record({ requestId: anyBig(u64), tx: bytes }).map((m) => ({ type: 'SUBMIT_TX_CHECKED', ...m })),
+  BROADCAST_SCP: fc.record({ envelope: bytes }).map((m) => ({ type: 'BROADCAST_SCP', ...m })),
+  SCP_RECEIVED: fc.record({ envelope: bytes }).map((m) => ({ type: 'SCP_RECEIVED', ...m })),
   TX_VERDICT: fc
     .record({
       requestId: anyBig(u64),
@@ -57,8 +81,17 @@ const arbitraries: Partial<Record<MessageName, fc.Arbitrary<Message>>> = {
 };
 
 describe('straight-line message codecs', () => {
-  it('exist for the per-transaction messages', () => {
-    expect(LEAN_MESSAGES).to.have.members(['SUBMIT_TX', 'SUBMIT_TX_CHECKED', 'TX_VERDICT']);
+  it('exist for the per-transaction and SCP messages', () => {
+    expect(LEAN_MESSAGES).to.have.members(['SUBMIT_TX', 'SUBMIT_TX_CHECKED', 'TX_VERDICT', 'BROADCAST_SCP', 'SCP_RECEIVED']);
+  });
+
+  it('have in-place decoders in their direction only', () => {
+    for (const direction of ['toOverlay', 'toCore'] as const) {
+      const table = inPlaceDecoders(direction);
+      const ids = table.flatMap((d, id) => (d === undefined ? [] : [id]));
+      const expected = LEAN_MESSAGES.map(entryByName).filter((e) => e.direction === direction).map((e) => e.id);
+      expect(ids).to.have.members(expected);
+    }
   });
 
   for (const name of LEAN_MESSAGES) {
@@ -77,10 +110,13 @@ describe('straight-line message codecs', () => {
           expect(encodeWith(lean, msg)).to.deep.equal(encoded);
           const payload = encoded.ok;
           for (let n = 0; n <= payload.length; n++) {
-            expect(decodeWith(lean, payload.subarray(0, n)), `first ${n} bytes`).to.deep.equal(
-              decodeWith(layout, payload.subarray(0, n)),
-            );
+            const part = payload.subarray(0, n);
+            expect(decodeWith(lean, part), `first ${n} bytes`).to.deep.equal(decodeWith(layout, part));
+            expect(decodeInPlace(lean, part), `first ${n} bytes in place`).to.deep.equal(expectedInPlace(layout, part));
           }
+          // Trailing bytes: a fixed layout refuses them, a layout ending in `rest` takes them.
+          const longer = Buffer.concat([payload, Buffer.from([7])]);
+          expect(decodeInPlace(lean, longer)).to.deep.equal(expectedInPlace(layout, longer));
         }
       });
 
@@ -93,9 +129,11 @@ describe('straight-line message codecs', () => {
             if (ok !== undefined) {
               const decoded = decodeWith(lean, ok) as { ok: Message };
               expect(decoded).to.deep.equal(decodeWith(layout, ok));
+              expect(decodeInPlace(lean, ok)).to.deep.equal(decoded);
               expect(encodeWith(lean, decoded.ok)).to.deep.equal(encoded); // -0 travels as 0, hence not deep.equal(msg)
             }
             expect(decodeWith(lean, junk)).to.deep.equal(decodeWith(layout, junk));
+            expect(decodeInPlace(lean, junk)).to.deep.equal(expectedInPlace(layout, junk));
           }),
           { numRuns: 1000 },
         );

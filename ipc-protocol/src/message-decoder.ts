@@ -1,0 +1,117 @@
+// From socket chunks to messages in one pass, for the receiving side of a session. The frequent messages
+// (SUBMIT_TX, SUBMIT_TX_CHECKED, TX_VERDICT, BROADCAST_SCP, SCP_RECEIVED) are decoded in place from the chunk: one
+// view for the binary field, no payload view, no reader, one table lookup by frame type that also settles the
+// direction. Every other frame, and any frame the in-place decoder declines (malformed), goes through
+// `decodeMessage`, so the messages and the errors are exactly those of `FrameDecoder` + `decodeMessage`.
+//
+// Measured on the receiving side of `npm run bench:codec` (SUBMIT_TX, 250 B tx): see docs/bench/notes/codec.md.
+import { viewOf } from './bytes.ts';
+import type { Direction, ToCoreMessage, ToOverlayMessage } from './catalogue.ts';
+import { decodeMessage, type DecodeOptions } from './codec.ts';
+import { ProtocolError } from './errors.ts';
+import { FrameDecoder, type FrameDecoderOptions, type FrameVisitor } from './frame-decoder.ts';
+import { inPlaceDecoders, type DecodeAt } from './message-codecs.ts';
+
+/** The messages that travel `D`. */
+export type MessageFor<D extends Direction> = D extends 'toOverlay' ? ToOverlayMessage : ToCoreMessage;
+
+/**
+ * What a MessageDecoder calls, once per frame, in stream order. An object rather than closures, so a session can
+ * hand over one long-lived handler. Binary fields and `payload` are views of the receive buffer, valid during the
+ * call: copy what you keep (docs/ipc-protocol.md §3). Neither method should throw: an exception leaves `push` and
+ * the rest of that chunk is lost.
+ */
+export interface MessageHandler<M> {
+  /** A well-formed message; `type` is its frame type. */
+  onMessage(msg: M, type: number): void;
+  /**
+   * A frame that is not a valid message here: UNKNOWN_TYPE, WRONG_DIRECTION or MALFORMED_PAYLOAD (never fatal; the
+   * stream goes on). `payload` is the frame's payload, e.g. for `peekRequestId`.
+   */
+  onBadFrame(err: ProtocolError, type: number, payload: Uint8Array): void;
+}
+
+export interface MessageDecoderOptions<D extends Direction> extends FrameDecoderOptions {
+  /** The direction this side receives: frames travelling the other way are WRONG_DIRECTION. */
+  direction: D;
+}
+
+/** The per-frame step, kept apart so MessageDecoder's public face is only push() and the counters. */
+class Dispatch<D extends Direction> implements FrameVisitor {
+  private readonly inPlace: readonly (DecodeAt | undefined)[];
+  private readonly options: DecodeOptions;
+  handler: MessageHandler<MessageFor<D>> | null = null;
+
+  constructor(direction: D) {
+    this.inPlace = inPlaceDecoders(direction);
+    this.options = { direction };
+  }
+
+  frame(type: number, bytes: Uint8Array, start: number, end: number): void {
+    const handler = this.handler!;
+    // Types beyond the table read undefined: the general path then reports them.
+    const decodeAt = type < this.inPlace.length ? this.inPlace[type] : undefined;
+    const msg = decodeAt === undefined ? undefined : decodeAt(bytes, start, end);
+    if (msg !== undefined) {
+      handler.onMessage(msg as MessageFor<D>, type);
+      return;
+    }
+    // Views here are plain Uint8Arrays too, whether the frame lay in a Buffer chunk or its own assembly buffer.
+    const payload = viewOf(bytes, start, end);
+    let general: MessageFor<D>;
+    try {
+      general = decodeMessage(type, payload, this.options) as MessageFor<D>;
+    } catch (err) {
+      // decodeMessage raises ProtocolError only; anything else would be our bug, still reported per frame.
+      const pe = err instanceof ProtocolError ? err : new ProtocolError('MALFORMED_PAYLOAD', String(err), type, { cause: err });
+      handler.onBadFrame(pe, type, payload);
+      return;
+    }
+    handler.onMessage(general, type);
+  }
+}
+
+export class MessageDecoder<D extends Direction> {
+  readonly direction: D;
+  private readonly frames: FrameDecoder;
+  private readonly dispatch: Dispatch<D>;
+
+  constructor(options: MessageDecoderOptions<D>) {
+    this.direction = options.direction;
+    this.frames = new FrameDecoder(options);
+    this.dispatch = new Dispatch(options.direction);
+  }
+
+  get maxPayload(): number {
+    return this.frames.maxPayload;
+  }
+
+  /** Frames decoded since creation, good or bad. */
+  get framesDecoded(): number {
+    return this.frames.frames;
+  }
+
+  /** Bytes held for an incomplete frame. */
+  get buffered(): number {
+    return this.frames.buffered;
+  }
+
+  /** Bytes allocated for the incomplete frame's payload. */
+  get allocated(): number {
+    return this.frames.allocated;
+  }
+
+  /**
+   * Consumes `chunk`, calling `handler` once per complete frame, in order. An oversized length raises ProtocolError
+   * FRAME_TOO_LARGE (fatal: every later push raises it too), after the frames before it were handled.
+   */
+  push(chunk: Uint8Array, handler: MessageHandler<MessageFor<D>>): void {
+    const dispatch = this.dispatch;
+    dispatch.handler = handler;
+    try {
+      this.frames.visit(chunk, dispatch);
+    } finally {
+      dispatch.handler = null; // holds no handler (nor what it closes over) between chunks
+    }
+  }
+}
