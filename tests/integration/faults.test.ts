@@ -10,32 +10,11 @@ import { signedPayment } from '../../core-bridge/src/loadgen/payment.ts';
 import { genesisAccount } from '../../core-bridge/src/reference-core/genesis.ts';
 import { createLogger } from '../../overlay/src/util/log.ts';
 import { PASSPHRASE, validatorNet, type ValidatorNet } from '../../scripts/lib/validator-net.ts';
+import { ledgerHash, postTx, txResult } from '../helpers/core-http.ts';
+import { readyFields } from '../helpers/ready-line.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const ACCOUNTS = 200;
-
-async function postTx(url: string, tx: Uint8Array): Promise<{ status: string; hash: string }> {
-  const res = await fetch(`${url}/tx`, { method: 'POST', body: Buffer.from(tx), headers: { 'content-type': 'application/octet-stream' } });
-  return (await res.json()) as { status: string; hash: string };
-}
-
-async function txResult(url: string, hash: string): Promise<{ ledger: number; applied: boolean } | null> {
-  try {
-    const res = await fetch(`${url}/tx/${hash}`, { signal: AbortSignal.timeout(2000) });
-    return res.ok ? ((await res.json()) as { ledger: number; applied: boolean }) : null;
-  } catch {
-    return null;
-  }
-}
-
-async function ledgerHash(url: string, seq: number): Promise<string | null> {
-  try {
-    const res = await fetch(`${url}/ledger/${seq}`, { signal: AbortSignal.timeout(2000) });
-    return res.ok ? ((await res.json()) as { hash: string }).hash : null;
-  } catch {
-    return null;
-  }
-}
 
 describe('faults on a supervised network (real processes)', function () {
   this.timeout(180_000);
@@ -112,8 +91,7 @@ describe('faults on a supervised network (real processes)', function () {
       return s?.state === 'ready' && s.pid !== oldPid;
     }, 60_000);
     // The restarted core serves HTTP on a new port: read it from its new ready line.
-    const line = net.supervisor.child('v1-core').readyLine ?? '{}';
-    urls[1] = (JSON.parse(line.slice(line.indexOf('{'))) as { http: string }).http;
+    urls[1] = readyFields<{ http: string }>(net.supervisor.child('v1-core').readyLine).http;
     await allApplied(accepted);
   });
 });
