@@ -21,6 +21,8 @@ const POLL_MS = 20;
 /** How long to wait, after the last injection, for every node to hold every tx. */
 const SETTLE_DEADLINE_MS = 60_000;
 const FRAME_TYPES = ['inv', 'getdata', 'txs', 'notfound'] as const;
+/** Core connections tried this many times each before the run fails. */
+const HELLO_ATTEMPTS = 3;
 
 const { values } = parseArgs({
   options: {
@@ -114,6 +116,18 @@ async function snapshot(o: NetOverlay): Promise<Snapshot> {
   return { m, connIn: peers.reduce((a, p) => a + p.bytesIn, 0), connOut: peers.reduce((a, p) => a + p.bytesOut, 0) };
 }
 
+/** One at a time, and again on a HELLO timeout: eight overlays starting on a loaded machine can take seconds to answer. */
+async function openCore(o: NetOverlay): Promise<CoreConnection> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await CoreConnection.open({ socketPath: o.socketPath, networkPassphrase: DEFAULT_NETWORK_PASSPHRASE, software: 'bench-flood' });
+    } catch (err) {
+      if (attempt >= HELLO_ATTEMPTS || (err as { code?: string }).code !== 'TIMEOUT') throw err;
+      console.log(`node ${o.index}: no HELLO_ACK yet, trying again`);
+    }
+  }
+}
+
 async function runMode(mode: 'pull' | 'push'): Promise<ModeResult> {
   const txs = txsByMode.get(mode)!;
   const txBytes = txs.reduce((a, t) => a + t.length, 0) / txs.length;
@@ -124,9 +138,8 @@ async function runMode(mode: 'pull' | 'push'): Promise<ModeResult> {
     toml: `[flood]\nmode = "${mode}"\n${values['flood-config'].replaceAll(';', '\n')}`,
   });
   try {
-    const cores = await Promise.all(
-      net.overlays.map((o) => CoreConnection.open({ socketPath: o.socketPath, networkPassphrase: DEFAULT_NETWORK_PASSPHRASE, software: 'bench-flood' })),
-    );
+    const cores: CoreConnection[] = [];
+    for (const o of net.overlays) cores.push(await openCore(o));
     const degreeOf = Array.from({ length: n }, (_, i) => edges.filter(([a, b]) => a === i || b === i).length);
     await waitUntil('flood links', async () => {
       const ms = await Promise.all(net.overlays.map((o) => metricsOf(o.ready.admin!)));
