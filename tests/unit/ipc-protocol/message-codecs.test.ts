@@ -68,6 +68,9 @@ const arbitraries: Partial<Record<MessageName, fc.Arbitrary<Message>>> = {
   SUBMIT_TX_CHECKED: fc.record({ requestId: anyBig(u64), tx: bytes }).map((m) => ({ type: 'SUBMIT_TX_CHECKED', ...m })),
   BROADCAST_SCP: fc.record({ envelope: bytes }).map((m) => ({ type: 'BROADCAST_SCP', ...m })),
   SCP_RECEIVED: fc.record({ envelope: bytes }).map((m) => ({ type: 'SCP_RECEIVED', ...m })),
+  SUBMIT_TX_BATCH: fc
+    .record({ requestId: anyBig(u64), txs: fc.array(fc.uint8Array({ maxLength: 12 }), { maxLength: 6 }) })
+    .map((m) => ({ type: 'SUBMIT_TX_BATCH', ...m })),
   TX_VERDICT: fc
     .record({
       requestId: anyBig(u64),
@@ -82,7 +85,14 @@ const arbitraries: Partial<Record<MessageName, fc.Arbitrary<Message>>> = {
 
 describe('straight-line message codecs', () => {
   it('exist for the per-transaction and SCP messages', () => {
-    expect(LEAN_MESSAGES).to.have.members(['SUBMIT_TX', 'SUBMIT_TX_CHECKED', 'TX_VERDICT', 'BROADCAST_SCP', 'SCP_RECEIVED']);
+    expect(LEAN_MESSAGES).to.have.members([
+      'SUBMIT_TX',
+      'SUBMIT_TX_CHECKED',
+      'TX_VERDICT',
+      'BROADCAST_SCP',
+      'SCP_RECEIVED',
+      'SUBMIT_TX_BATCH',
+    ]);
   });
 
   it('have in-place decoders in their direction only', () => {
