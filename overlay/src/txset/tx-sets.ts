@@ -14,7 +14,7 @@ import { OverlayError } from '../util/errors.ts';
 import type { Logger } from '../util/log.ts';
 import { shuffled } from '../util/random.ts';
 import type { TxSetCache } from './cache.ts';
-import { txsOfTxSet } from './decode.ts';
+import { checkTxSetHash, txsOfTxSet } from './decode.ts';
 
 export const TxSetWire = { REQUEST: 1, TX_SET: 2, DONT_HAVE: 3 } as const;
 /**
@@ -250,10 +250,7 @@ export class TxSets {
       return null;
     }
     try {
-      const decoded = txsOfTxSet(f.payload);
-      if (!Buffer.from(decoded.hash).equals(Buffer.from(hash))) {
-        throw new OverlayError('TXSET_INVALID', `answer hashes to ${short(decoded.hash)}`);
-      }
+      checkTxSetHash(f.payload, hash);
     } catch (err) {
       note('invalid', err);
       this.opts.onMisbehave?.(peer.toString(), `tx-set reply is not the set asked for: ${(err as Error).message}`, 'lying_reply');

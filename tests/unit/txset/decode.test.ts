@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { createHash, randomBytes } from 'node:crypto';
 import { xdr } from '@stellar/stellar-base';
 import { buildTxSet } from '../../../overlay/src/txset/build.ts';
-import { txsOfTxSet } from '../../../overlay/src/txset/decode.ts';
+import { checkTxSetHash, txsOfTxSet } from '../../../overlay/src/txset/decode.ts';
 import { OverlayError } from '../../../overlay/src/util/errors.ts';
 import { chain } from './helpers.ts';
 
@@ -75,5 +75,19 @@ describe('txset/decode', function () {
     const parallel = new xdr.TransactionPhase(1, new xdr.ParallelTxsComponent({ baseFee: null, executionStages: [] }));
     expectInvalid(generalized([parallel, empty]), 'a parallel classic phase');
     expect(() => txsOfTxSet(generalized([empty, parallel]))).not.to.throw();
+  });
+
+  it('checks that bytes are the set a hash names, decoding only a legacy set', () => {
+    const built = buildTxSet({ previousLedgerHash: PREV, maxOps: 100, maxBytes: 1 << 20, chains: [txs.slice(2)] });
+    expect(checkTxSetHash(built.xdr, built.hash)).to.equal('generalized');
+    const legacy = new xdr.TransactionSet({ previousLedgerHash: PREV, txes: envelopes(txs) }).toXDR();
+    expect(checkTxSetHash(legacy, txsOfTxSet(legacy).hash)).to.equal('legacy');
+    const invalid = (bytes: Uint8Array, hash: Uint8Array, why: string) =>
+      expect(() => checkTxSetHash(bytes, hash), why).to.throw(OverlayError).with.property('code', 'TXSET_INVALID');
+    invalid(built.xdr, randomBytes(32), 'another hash');
+    invalid(Buffer.concat([built.xdr, Buffer.alloc(4)]), built.hash, 'trailing bytes');
+    // The legacy hash leaves out the count: 4 bytes slipped into a generalized set after its first 32 match it.
+    const slipped = Buffer.concat([built.xdr.subarray(0, 32), Buffer.alloc(4), built.xdr.subarray(32)]);
+    invalid(slipped, built.hash, 'bytes that only match the legacy formula without being a legacy set');
   });
 });
