@@ -284,9 +284,10 @@ export class LoadGenerator {
   private async syncAccounts(indices: number[], core = 0): Promise<void> {
     for (let k = 0; k < indices.length; k += MAX_KEYS_PER_REQUEST) {
       const chunk = indices.slice(k, k + MAX_KEYS_PER_REQUEST);
-      const addresses = chunk.map((i) => (this.slots[i]!.keys ??= genesisAccount(i)).address);
-      const states = await this.post<Record<string, { seq: string } | null>>(core, '/accounts', addresses);
-      chunk.forEach((i, j) => this.reconcile(i, states[addresses[j]!] ?? null));
+      // Raw keys as hex: the cores look them up without decoding strkeys.
+      const keys = chunk.map((i) => (this.slots[i]!.keys ??= genesisAccount(i)).publicKey.toString('hex'));
+      const states = await this.post<Record<string, { seq: string } | null>>(core, '/accounts', keys);
+      chunk.forEach((i, j) => this.reconcile(i, states[keys[j]!] ?? null));
     }
   }
 

@@ -32,6 +32,8 @@ const HEADER_HISTORY = 256;
 const CATCH_UP_SLOTS = 12;
 /** Ours: commit counters of catch-up votes start here, far above any real round, and grow so each vote is new bytes. */
 const CATCH_UP_COUNTER_BASE = 0x4000_0000;
+/** A raw ed25519 public key as hex. */
+const HEX_KEY = /^[0-9a-fA-F]{64}$/;
 /** Ours: outcomes of recent txs served by GET /tx/:hash (~100 s at 1,000 tx/s); the oldest is forgotten first. */
 const TX_RESULTS = 100_000;
 
@@ -227,10 +229,16 @@ export class ReferenceCore {
     };
   }
 
-  /** An account by strkey; null when there is none. Throws CoreError BAD_REQUEST for a malformed key. */
-  account(address: string): { balance: string; seq: string } | null {
-    if (!StrKey.isValidEd25519PublicKey(address)) throw new CoreError('BAD_REQUEST', `not a Stellar public key: ${address.slice(0, 64)}`);
-    const a = this.ledger.account(StrKey.decodeEd25519PublicKey(address).toString('hex'));
+  /**
+   * An account by strkey (G...) or raw ed25519 key as 64 hex digits (what the load generator asks by: no strkey
+   * decoding, a CRC in JS, per lookup); null when there is none. Throws CoreError BAD_REQUEST for a malformed key.
+   */
+  account(id: string): { balance: string; seq: string } | null {
+    let keyHex: string;
+    if (HEX_KEY.test(id)) keyHex = id.toLowerCase();
+    else if (StrKey.isValidEd25519PublicKey(id)) keyHex = StrKey.decodeEd25519PublicKey(id).toString('hex');
+    else throw new CoreError('BAD_REQUEST', `not a Stellar public key: ${id.slice(0, 64)}`);
+    const a = this.ledger.account(keyHex);
     return a === undefined ? null : { balance: a.balance.toString(), seq: a.seq.toString() };
   }
 
