@@ -8,7 +8,8 @@
 // --profile DIR: every overlay and core runs under `node --cpu-prof` (profiles in DIR/<child>/), this process is
 // profiled through the inspector during each measurement window (DIR/loadgen-<tps>.cpuprofile), and each step's
 // window is cut out of the children's profiles (DIR/<child>/<tps>-*.cpuprofile) and ranked: DIR/summary.json and
-// the top functions on stdout. Profiling costs CPU: figures of a profiled run are not the bench's figures.
+// the top functions on stdout; the processes' logs stay in DIR/net/logs (each core's "ledger closed" lines carry
+// the slot's timeline). Profiling costs CPU: figures of a profiled run are not the bench's figures.
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -55,7 +56,7 @@ const accounts = Number(values.accounts);
 const profileDir = values.profile;
 
 const machine = machineInfo();
-const root = mkdtempSync(join(tmpdir(), 'bench-e2e-'));
+const root = profileDir ? join(profileDir, 'net') : mkdtempSync(join(tmpdir(), 'bench-e2e-'));
 const log = createLogger('bench-e2e', 'warn');
 console.log(`bench-e2e: ${n} validators, 1 s ledgers, steps ${steps.join(', ')} tx/s × ${stepSec} s${profileDir ? ` (profiled: ${profileDir})` : ''}`);
 
@@ -167,7 +168,7 @@ try {
 const best = results.filter((s) => s.keptUp).reduce((m, s) => Math.max(m, s.closedTps), 0);
 console.log(`highest sustained closed TPS with p99 ≤ ${P99_LIMIT_MS} ms: ${best.toFixed(0)}`);
 if (profileDir) summariseProfiles(profileDir, windows);
-rmSync(root, { recursive: true, force: true });
+else rmSync(root, { recursive: true, force: true });
 
 const goals = [goal('highest sustained closed TPS, 1 s ledgers, p99 ≤ 3 s', best, 1000, 'tx/s', 'min')];
 for (const g of goals) console.log(`goal: ${g.what}: ${g.measured.toFixed(0)} ${g.unit} (target ${g.kind === 'min' ? '≥' : '≤'} ${g.target}) ${g.met ? 'met' : 'NOT met'}`);
@@ -215,6 +216,7 @@ function summariseProfiles(dir: string, ws: Window[]): void {
     const perProcess: Record<string, ProfileSummary[]> = { [LOADGEN]: [summariseProfile(join(dir, `${LOADGEN}-${w.tps}.cpuprofile`), PROFILE_TOP)] };
     for (const child of readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory())) {
       const files = readdirSync(join(dir, child.name)).filter((f) => f.startsWith('CPU.') && f.endsWith('.cpuprofile'));
+      if (files.length === 0) continue; // not a child's profile directory (the network's own files)
       perProcess[child.name] = files
         .map((f) => windowOf(join(dir, child.name, f), w, join(dir, child.name, `${w.tps}-${f}`)))
         .filter((f): f is string => f !== null)
