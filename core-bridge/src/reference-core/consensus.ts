@@ -4,9 +4,10 @@
 //
 // Simplified and deterministic, not SCP:
 // - slot s (= ledger seq), round r: the leader is validators[(s + r) mod n] (sorted keys).
-// - a slot starts one period after the previous slot started, or at once if the previous one closed later than that
-//   (as stellar-core triggers the next ledger); the first slot starts period-aligned. The leader builds a value and
-//   NOMINATEs it.
+// - slots start on the period grid (every validator's clock shows the same grid): at the first grid time after the
+//   previous slot's start, or at once if the previous slot closed later than that (as stellar-core triggers the next
+//   ledger at once when the last one took longer than the target); a late slot is followed by a shorter one, back on
+//   the grid. The leader builds a value and NOMINATEs it.
 // - a validator that gets the nomination of its current round's leader validates it (the caller fetches the tx set,
 //   checks the close time) and votes with an EXTERNALIZE (counter = round + 1): at most one vote per round.
 // - the slot is decided when ≥ threshold distinct validators voted for the same value (any round).
@@ -214,9 +215,9 @@ export class Consensus {
     this.nominatedRound = -1;
     this.validating.clear();
     this.phase = 'waiting';
-    // Keep the beat when the close came in time; when it came late, waiting for the next period-aligned start would
-    // add up to a period to every tx of the next ledger (and a slow ledger would make the next one larger still).
-    this.slotStartAt = Math.max(this.slotStartAt + this.periodMs, now);
+    // A close in time waits for the grid; a late one starts the next slot at once: waiting for the next grid time
+    // would add up to a period to every tx of the next ledger (and a slow ledger would make the next one larger).
+    this.slotStartAt = Math.max(now, this.aligned(this.slotStartAt + 1));
     this.roundDeadline = this.slotStartAt + ROUND_PERIODS * this.periodMs;
     if (this.checkDecided(out)) return out;
     const pending = this.pendingNominations.get(this.slot) ?? [];

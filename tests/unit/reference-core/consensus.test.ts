@@ -182,7 +182,7 @@ describe('reference-core/consensus', () => {
     expect(c.closed(2, 3)).to.deep.equal([{ type: 'decide', slot: 3, value: v3 }]);
   });
 
-  it('starts the next slot a period after the last one started, at once after a late close, and drops envelopes too far ahead', () => {
+  it('starts the next slot on the period grid, at once after a late close (then back on the grid), and drops envelopes too far ahead', () => {
     const c = machine(keys[0]!);
     for (const k of [keys[1]!, keys[2]!, keys[3]!]) c.receive(externalize(k, 2, value(14)), 1);
     c.closed(2, 300);
@@ -192,7 +192,10 @@ describe('reference-core/consensus', () => {
     c.closed(3, 2234);
     expect(c.slotStartAt).to.equal(2234);
     expect(c.nextWakeAt()).to.equal(2234);
-    c.receive(nominate(keys[0]!, 4 + MAX_FUTURE_SLOTS + 1, value(15)), 2300);
+    for (const k of [keys[1]!, keys[2]!, keys[3]!]) c.receive(externalize(k, 4, value(19)), 2300);
+    c.closed(4, 2500);
+    expect(c.slotStartAt).to.equal(3000);
+    c.receive(nominate(keys[0]!, 5 + MAX_FUTURE_SLOTS + 1, value(15)), 2600);
     expect(c.dropped).to.equal(1);
     expect(c.sizes()).to.deep.equal({ talliedSlots: 0, pendingNominations: 0 });
   });
