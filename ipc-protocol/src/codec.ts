@@ -31,22 +31,7 @@ function codecOf(msg: Message): MessageCodec {
 
 /** Appends one whole frame (header + payload) to `w`. On any error nothing is appended. */
 export function writeFrame(w: ByteWriter, msg: Message, maxPayload = MAX_PAYLOAD): void {
-  const codec = codecOf(msg);
-  const start = w.claim(HEADER_SIZE);
-  try {
-    codec.encode(w, msg);
-  } catch (err) {
-    w.pos = start;
-    throw err;
-  }
-  const len = w.pos - start - HEADER_SIZE;
-  const id = codec.entry.id;
-  if (len > maxPayload) {
-    w.pos = start;
-    throw new ProtocolError('FRAME_TOO_LARGE', `${msg.type} payload of ${len} bytes exceeds ${maxPayload}`, id);
-  }
-  w.putU32(start, id);
-  w.putU32(start + 4, len);
+  codecOf(msg).writeFrame(w, msg, maxPayload);
 }
 
 /** Appends a frame whose payload is already encoded (relays, tests, fuzzers). */

@@ -1,7 +1,9 @@
 // One encoder and one decoder per message type, built once when the module loads. Most come from the catalogue's
 // compiled layouts (fields.ts struct()). The per-transaction and SCP messages, the hottest by far, get straight-line
-// code: one object literal per decode (a single hidden class, no per-field steps), and a second decoder that reads
-// the frame in place (`decodeAt`, for MessageDecoder: no payload view, no reader). Each declares the layout it
+// code: one object literal per decode (a single hidden class, no per-field steps), a second decoder that reads the
+// frame in place (`decodeAt`, for MessageDecoder: no payload view, no reader), and a frame writer that checks every
+// field, then writes header and payload into one claimed run (`frame`: no per-field reserve, no generic header
+// step — ~16 against ~25 ns a SUBMIT_TX frame, in-process). Each declares the layout it
 // implements and is checked here, at load, against the catalogue's, so the two cannot drift; tests/unit/ipc-protocol
 // also compares every path on samples and random values. Internal: codec.ts and message-decoder.ts are the public face.
 import {
@@ -20,20 +22,29 @@ import {
   catalogue,
   entryById,
   MESSAGE_NAMES,
+  MsgType,
   type CatalogueEntry,
   type Direction,
   type Message,
   type MessageName,
   type MessageOf,
 } from './catalogue.ts';
-import { HASH_SIZE, MAX_TXS_PER_LIST } from './constants.ts';
+import { HASH_SIZE, HEADER_SIZE, MAX_PAYLOAD, MAX_TXS_PER_LIST } from './constants.ts';
+import { ProtocolError } from './errors.ts';
 import { checkHash, type StructField } from './fields.ts';
 
 export interface MessageCodec {
   readonly entry: CatalogueEntry;
   /** Reads a payload into a message whose first property is `type`; the caller checks the reader is at its end. */
   decode(r: ByteReader): Message;
+  /** Appends the payload alone. */
   encode(w: ByteWriter, msg: Message): void;
+  /** Appends the whole frame, header included; on any error (FRAME_TOO_LARGE above `maxPayload`) nothing. */
+  writeFrame(w: ByteWriter, msg: Message, maxPayload: number): void;
+}
+
+function frameTooLarge(entry: CatalogueEntry, len: number, maxPayload: number): never {
+  throw new ProtocolError('FRAME_TOO_LARGE', `${entry.name} payload of ${len} bytes exceeds ${maxPayload}`, entry.id);
 }
 
 /** Ids are u32 on the wire but the catalogue's fit in a byte (1..199): a dense array beats a Map here. */
@@ -43,6 +54,7 @@ const ID_TABLE_SIZE = 256;
 export function layoutCodec(entry: CatalogueEntry): MessageCodec {
   const layout = entry.layout as StructField<Record<string, unknown>>;
   const type = entry.name;
+  const encode = (w: ByteWriter, msg: Message): void => layout.write(w, msg as unknown as Record<string, unknown>);
   return {
     entry,
     decode: (r) => {
@@ -50,7 +62,24 @@ export function layoutCodec(entry: CatalogueEntry): MessageCodec {
       layout.readInto(r, msg);
       return msg as unknown as Message;
     },
-    encode: (w, msg) => layout.write(w, msg as unknown as Record<string, unknown>),
+    encode,
+    writeFrame: (w, msg, maxPayload) => {
+      // The payload's length is known once it is written: the header goes in after.
+      const start = w.claim(HEADER_SIZE);
+      try {
+        encode(w, msg);
+      } catch (err) {
+        w.pos = start;
+        throw err;
+      }
+      const len = w.pos - start - HEADER_SIZE;
+      if (len > maxPayload) {
+        w.pos = start;
+        frameTooLarge(entry, len, maxPayload);
+      }
+      w.putU32(start, entry.id);
+      w.putU32(start + 4, len);
+    },
   };
 }
 
@@ -66,7 +95,20 @@ interface Lean<K extends MessageName> {
   shape: string;
   decodeAt(b: Uint8Array, start: number, end: number): MessageOf<K> | undefined;
   decode?(r: ByteReader): MessageOf<K>;
-  encode?(w: ByteWriter, msg: MessageOf<K>): void;
+  /** Checks every field, then writes the whole frame with `claimFrame`; writes nothing if a check fails. */
+  frame?(w: ByteWriter, msg: MessageOf<K>, maxPayload: number): void;
+}
+
+/**
+ * Claims a whole frame of `len` payload bytes and writes its header; returns where the payload goes. Refuses a
+ * payload above `maxPayload` (FRAME_TOO_LARGE) before claiming anything.
+ */
+function claimFrame(w: ByteWriter, id: number, len: number, maxPayload: number): number {
+  if (len > maxPayload) frameTooLarge(entryById(id)!, len, maxPayload);
+  const at = w.claim(HEADER_SIZE + len);
+  w.putU32(at, id);
+  w.putU32(at + 4, len);
+  return at + HEADER_SIZE;
 }
 
 /**
@@ -99,11 +141,11 @@ const lean: { [K in MessageName]?: Lean<K> } = {
     decode: (r) => ({ type: 'SUBMIT_TX', fee: r.i64('fee'), numOps: r.u32('numOps'), tx: r.rest() }),
     decodeAt: (b, s, e) =>
       e - s < 12 ? undefined : { type: 'SUBMIT_TX', fee: readI64(b, s), numOps: readU32(b, s + 8), tx: viewOf(b, s + 12, e) },
-    encode: (w, m) => {
+    frame: (w, m, max) => {
       const { fee, numOps, tx } = m;
       checkI64(fee, 'fee');
       checkU32(numOps, 'numOps');
-      const at = w.claim(12 + tx.length);
+      const at = claimFrame(w, MsgType.SUBMIT_TX, 12 + tx.length, max);
       w.putI64(at, fee);
       w.putU32(at + 8, numOps);
       w.putBytes(at + 12, tx);
@@ -114,10 +156,10 @@ const lean: { [K in MessageName]?: Lean<K> } = {
     decode: (r) => ({ type: 'SUBMIT_TX_CHECKED', requestId: r.u64('requestId'), tx: r.rest() }),
     decodeAt: (b, s, e) =>
       e - s < 8 ? undefined : { type: 'SUBMIT_TX_CHECKED', requestId: readU64(b, s), tx: viewOf(b, s + 8, e) },
-    encode: (w, m) => {
+    frame: (w, m, max) => {
       const { requestId, tx } = m;
       checkU64(requestId, 'requestId');
-      const at = w.claim(8 + tx.length);
+      const at = claimFrame(w, MsgType.SUBMIT_TX_CHECKED, 8 + tx.length, max);
       w.putU64(at, requestId);
       w.putBytes(at + 8, tx);
     },
@@ -134,14 +176,14 @@ const lean: { [K in MessageName]?: Lean<K> } = {
       const verdict = { status: b[s + 8]!, reason: b[s + 9]!, hash: viewOf(b, s + 10, e) };
       return { type: 'TX_VERDICT', requestId: readU64(b, s), verdict };
     },
-    encode: (w, m) => {
+    frame: (w, m, max) => {
       const { requestId, verdict } = m;
       const { status, reason, hash } = verdict;
       checkU64(requestId, 'requestId');
       checkU8(status, 'status');
       checkU8(reason, 'reason');
       checkHash(hash);
-      const at = w.claim(TX_VERDICT_SIZE);
+      const at = claimFrame(w, MsgType.TX_VERDICT, TX_VERDICT_SIZE, max);
       w.putU64(at, requestId);
       w.buf[at + 8] = status;
       w.buf[at + 9] = reason;
@@ -152,13 +194,19 @@ const lean: { [K in MessageName]?: Lean<K> } = {
     shape: '{envelope:rest}',
     decode: (r) => ({ type: 'BROADCAST_SCP', envelope: r.rest() }),
     decodeAt: (b, s, e) => ({ type: 'BROADCAST_SCP', envelope: viewOf(b, s, e) }),
-    encode: (w, m) => w.bytes(m.envelope),
+    frame: (w, m, max) => {
+      const envelope = m.envelope;
+      w.putBytes(claimFrame(w, MsgType.BROADCAST_SCP, envelope.length, max), envelope);
+    },
   },
   SCP_RECEIVED: {
     shape: '{envelope:rest}',
     decode: (r) => ({ type: 'SCP_RECEIVED', envelope: r.rest() }),
     decodeAt: (b, s, e) => ({ type: 'SCP_RECEIVED', envelope: viewOf(b, s, e) }),
-    encode: (w, m) => w.bytes(m.envelope),
+    frame: (w, m, max) => {
+      const envelope = m.envelope;
+      w.putBytes(claimFrame(w, MsgType.SCP_RECEIVED, envelope.length, max), envelope);
+    },
   },
   // A batch is one view per tx whatever the path; in place, each is `viewOf` rather than `subarray` (~10 ns less).
   SUBMIT_TX_BATCH: {
@@ -175,10 +223,21 @@ function leanCodec(entry: CatalogueEntry, l: Lean<MessageName>): MessageCodec {
     throw new Error(`straight-line codec of ${entry.name} implements ${l.shape}, the catalogue says ${entry.layout.shape}`);
   }
   const layout = layoutCodec(entry);
+  const frame = l.frame as ((w: ByteWriter, msg: Message, maxPayload: number) => void) | undefined;
   return {
     entry,
     decode: (l.decode as ((r: ByteReader) => Message) | undefined) ?? layout.decode,
-    encode: (l.encode as ((w: ByteWriter, msg: Message) => void) | undefined) ?? layout.encode,
+    // The payload alone (encodePayload, tests): the frame, then the payload moved over its header.
+    encode:
+      frame === undefined
+        ? layout.encode
+        : (w, msg) => {
+            const start = w.pos;
+            frame(w, msg, MAX_PAYLOAD);
+            w.buf.copyWithin(start, start + HEADER_SIZE, w.pos);
+            w.pos -= HEADER_SIZE;
+          },
+    writeFrame: frame ?? layout.writeFrame,
   };
 }
 

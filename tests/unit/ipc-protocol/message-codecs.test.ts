@@ -3,7 +3,7 @@
 // decoders (MessageDecoder's) must decode what the layout decodes and decline what it refuses.
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { ByteReader, ByteWriter, ProtocolError, entryByName, type Message, type MessageName } from '#ipc-protocol';
+import { ByteReader, ByteWriter, MAX_PAYLOAD, ProtocolError, entryByName, type Message, type MessageName } from '#ipc-protocol';
 import {
   LEAN_MESSAGES,
   codecByName,
@@ -22,12 +22,28 @@ function outcome(fn: () => unknown): unknown {
   }
 }
 
-function encodeWith(codec: MessageCodec, msg: Message): unknown {
-  return outcome(() => {
-    const w = new ByteWriter(16);
-    codec.encode(w, msg);
-    return Buffer.from(w.view());
+/** Bytes already in the writer: encoders must append after them and leave them alone. */
+const PREFIX = Buffer.from([0xa1, 0xa2, 0xa3]);
+
+/** `write`'s outcome after PREFIX; `atomic`: on error nothing at all is appended (frame writers promise it). */
+function appendWith(write: (w: ByteWriter) => void, atomic = false): unknown {
+  const w = new ByteWriter(16);
+  w.bytes(PREFIX);
+  const r = outcome(() => {
+    write(w);
+    return Buffer.from(w.view().subarray(PREFIX.length));
   });
+  expect(Buffer.from(w.view().subarray(0, PREFIX.length))).to.deep.equal(PREFIX);
+  if (atomic && 'error' in (r as object)) expect(w.pos, 'nothing written on error').to.equal(PREFIX.length);
+  return r;
+}
+
+function encodeWith(codec: MessageCodec, msg: Message): unknown {
+  return appendWith((w) => codec.encode(w, msg));
+}
+
+function frameWith(codec: MessageCodec, msg: Message, maxPayload: number): unknown {
+  return appendWith((w) => codec.writeFrame(w, msg, maxPayload), true);
 }
 
 function decodeWith(codec: MessageCodec, payload: Uint8Array): unknown {
@@ -119,6 +135,11 @@ describe('straight-line message codecs', () => {
           const encoded = encodeWith(layout, msg) as { ok: Buffer };
           expect(encodeWith(lean, msg)).to.deep.equal(encoded);
           const payload = encoded.ok;
+          // Whole frames, and FRAME_TOO_LARGE one byte under the payload's size.
+          for (const max of [MAX_PAYLOAD, payload.length, payload.length - 1]) {
+            expect(frameWith(lean, msg, max), `frame, limit ${max}`).to.deep.equal(frameWith(layout, msg, max));
+          }
+          expect(frameWith(lean, msg, payload.length - 1)).to.deep.equal({ error: 'FRAME_TOO_LARGE' });
           for (let n = 0; n <= payload.length; n++) {
             const part = payload.subarray(0, n);
             expect(decodeWith(lean, part), `first ${n} bytes`).to.deep.equal(decodeWith(layout, part));
@@ -135,6 +156,7 @@ describe('straight-line message codecs', () => {
           fc.property(arbitraries[name]!, fc.uint8Array({ maxLength: 80 }), (msg, junk) => {
             const encoded = encodeWith(layout, msg);
             expect(encodeWith(lean, msg)).to.deep.equal(encoded);
+            expect(frameWith(lean, msg, MAX_PAYLOAD)).to.deep.equal(frameWith(layout, msg, MAX_PAYLOAD));
             const ok = (encoded as { ok?: Buffer }).ok;
             if (ok !== undefined) {
               const decoded = decodeWith(lean, ok) as { ok: Message };
