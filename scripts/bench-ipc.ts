@@ -59,6 +59,9 @@ const ROUND_TRIP_BLOCKS = 5;
 const SCP_STALL_MS = 5000;
 /** Ours: how long the two SCP overlays may take to connect and form their gossipsub mesh. */
 const MESH_DEADLINE_MS = 30_000;
+/** Ours: a pipelined batch waits behind up to `window` others; on a loaded shared machine that exceeded the client's
+ * 10 s default and ended the run. The bench measures throughput, so requests may take this long. */
+const REQUEST_TIMEOUT_MS = 120_000;
 /** Account numbers of each round's txs start at round × this (distinct sources everywhere). */
 const ACCOUNTS_PER_ROUND = 10_000_000;
 
@@ -231,7 +234,10 @@ async function cleanUp(): Promise<void> {
 }
 process.once('SIGINT', () => void cleanUp().then(() => process.exit(130)));
 const connect = (socketPath: string) =>
-  started(OverlayClient.connect({ socketPath, networkPassphrase: TEST_PASSPHRASE, software: 'bench-ipc' }), (c) => c.close());
+  started(
+    OverlayClient.connect({ socketPath, networkPassphrase: TEST_PASSPHRASE, software: 'bench-ipc', requestTimeoutMs: REQUEST_TIMEOUT_MS }),
+    (c) => c.close(),
+  );
 /** One overlay checking signatures per (backend, verify_threads); the goal is read on the last (all cores by default). */
 const checked: { threads: number; net: OverlayNet; client: OverlayClient; backend: string }[] = [];
 let unchecked: OverlayNet, scpNet: OverlayNet;
