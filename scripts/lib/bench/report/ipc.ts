@@ -20,7 +20,7 @@ export function renderIpc(d: IpcRecord): Omit<Section, 'title' | 'bench'> {
   const parts: string[] = [
     machineLine(d.machine, d.at, d.command),
     `${p.rounds} round(s) of ${fmtNum(p.txsPerRound)} txs per size; SUBMIT_TX_BATCH of ${p.batch} txs, ${p.window} in flight; ` +
-      `signature checks with tx.verify_threads = ${p.verifyThreads.map((t) => (t === 0 ? "0 (the overlay's default)" : String(t))).join(' and ')}` +
+      `signature checks with tx.verify_threads = ${p.verifyThreads.map((t) => (t === 0 ? "0 (the overlay's default: one per core less one)" : String(t))).join(' and ')}` +
       `${p.signatureBackends === undefined ? '' : ` × tx.signature_backend = ${p.signatureBackends.join(' and ')}`}, one overlay each; figures are medians of the rounds.`,
     'Raw rates, measured in each round just before its submissions:',
     markdownTable(
