@@ -40,24 +40,28 @@ const LINKS_DEADLINE_MS = 30_000;
  * Per attack: the victim's metric (sample-name prefix) of the limit that holds it, and the attack's default rate
  * (frames/s per identity; connections/s for the flood). Ours: well past each limit, yet modest for 2 shared cores.
  */
-const ATTACKS: Record<AttackKind, { limit: string; rate: number; what: string }> = {
+const ATTACKS: Record<AttackKind, { limit: string; frames: string | null; rate: number; what: string }> = {
   'inv-spam': {
     limit: 'overlay_flood_announcements_total{outcome="capped"}',
+    frames: 'overlay_flood_frames_total{dir="in",type="inv"}',
     rate: 100,
     what: 'INV frames of 1000 unknown hashes (the per-peer cap is 4096 outstanding)',
   },
   'getdata-flood': {
     limit: 'overlay_flood_getdata_served_total{outcome="rate_limited"}',
+    frames: 'overlay_flood_frames_total{dir="in",type="getdata"}',
     rate: 50,
     what: 'GETDATA frames of 1000 hashes (the per-peer rate is 10,000/s, bursts of 20,000)',
   },
   'bad-signature-txs': {
     limit: 'overlay_tx_intake_total{origin="peer",status="INVALID",reason="BAD_SIGNATURE"}',
+    frames: 'overlay_flood_frames_total{dir="in",type="txs"}',
     rate: 10,
     what: 'TXS frames of 50 payments with bad signatures (each costs a verification; 10 are a ban)',
   },
   'connection-flood': {
     limit: 'overlay_gater_refusals_total{reason="rate_limited"}',
+    frames: null,
     rate: 100,
     what: 'raw TCP connections from 127.0.0.1, held 2 s (the per-IP rate is 30/min)',
   },
@@ -102,6 +106,8 @@ interface PhaseResult {
   refusedConnections: number;
   attackerIdentities: number;
   attackFrames: number;
+  /** Frames of the attack's type the victim took in (honest ones included: a few per second). */
+  framesAtVictim: number;
   /** CPU of the victim overlay and of the attacker process, in % of one core over the phase's window. */
   victimCpuPct: number;
   attackerCpuPct: number;
@@ -116,7 +122,7 @@ console.log(`bench-dos: ${n} overlays in a ring, ${rate} tx/s for ${durationSec}
 
 const ring: [number, number][] = Array.from({ length: n }, (_, i) => [i, (i + 1) % n] as [number, number]).map(([a, b]) => [Math.min(a, b), Math.max(a, b)]);
 
-async function runPhase(attack: AttackKind | null): Promise<{ latencies: number[]; sampleEveryMs: number; delivered: number; limit: number; bans: number; refused: number; stats: AttackStats | null; victimCpuPct: number; attackerCpuPct: number; elapsedSec: number }> {
+async function runPhase(attack: AttackKind | null): Promise<{ latencies: number[]; sampleEveryMs: number; delivered: number; limit: number; framesAtVictim: number; bans: number; refused: number; stats: AttackStats | null; victimCpuPct: number; attackerCpuPct: number; elapsedSec: number }> {
   const net: OverlayNet = await startOverlayNet({ n, dials: dialsOf(n, ring), ...(values.root ? { root: join(values.root, attack ?? 'baseline') } : {}) });
   let attacker: Attacker | null = null;
   const cores: CoreConnection[] = [];
@@ -184,6 +190,7 @@ async function runPhase(attack: AttackKind | null): Promise<{ latencies: number[
       sampleEveryMs: median(sampler.samples.slice(1).map((x, i) => x.t - sampler.samples[i]!.t)),
       delivered,
       limit: limitName === null ? 0 : delta(limitName),
+      framesAtVictim: attack === null || ATTACKS[attack].frames === null ? 0 : delta(ATTACKS[attack].frames!),
       bans: delta('overlay_peer_score_bans_total'),
       refused: delta('overlay_gater_refusals_total'),
       stats,
@@ -223,13 +230,14 @@ for (const attack of [null, ...attacks]) {
     refusedConnections: r.refused,
     attackerIdentities: r.stats?.connected ?? 0,
     attackFrames: r.stats?.frames ?? 0,
+    framesAtVictim: r.framesAtVictim,
     victimCpuPct: r.victimCpuPct,
     attackerCpuPct: r.attackerCpuPct,
     elapsedSec: r.elapsedSec,
   };
   phases.push(phase);
   console.log(`  delivered ${fmtNum(phase.deliveredPct)} %; latency to all nodes p50 ${fmtNum(d.p50)} ms, p99 ${fmtNum(d.p99)} ms (×${fmtRatio(phase.p50VsBaseline)}, ×${fmtRatio(phase.p99VsBaseline)} the baseline; sampled every ${fmtNum(r.sampleEveryMs)} ms)`);
-  if (attack) console.log(`  held by ${phase.limitMetric} +${fmtNum(phase.limitCount)}; ${phase.bans} bans, ${phase.refusedConnections} connections refused; attacker: ${JSON.stringify(r.stats)}`);
+  if (attack) console.log(`  held by ${phase.limitMetric} +${fmtNum(phase.limitCount)}; ${phase.bans} bans, ${phase.refusedConnections} connections refused; the victim took in ${phase.framesAtVictim} frames of the attack's type; attacker: ${JSON.stringify(r.stats)}`);
   console.log(`  CPU: victim ${fmtNum(phase.victimCpuPct)} %, attacker ${fmtNum(phase.attackerCpuPct)} % of a core`);
 }
 
