@@ -217,7 +217,9 @@ export class Consensus {
     this.phase = 'waiting';
     // A close in time waits for the grid; a late one starts the next slot at once: waiting for the next grid time
     // would add up to a period to every tx of the next ledger (and a slow ledger would make the next one larger).
-    this.slotStartAt = Math.max(now, this.aligned(this.slotStartAt + 1));
+    // A slot closed before our own start time (we followed a leader whose slot began earlier) counts from the close,
+    // or our grid would stay a period behind the others'.
+    this.slotStartAt = Math.max(now, this.aligned(Math.min(this.slotStartAt, now) + 1));
     this.roundDeadline = this.slotStartAt + ROUND_PERIODS * this.periodMs;
     if (this.checkDecided(out)) return out;
     const pending = this.pendingNominations.get(this.slot) ?? [];

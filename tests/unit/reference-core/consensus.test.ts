@@ -195,7 +195,11 @@ describe('reference-core/consensus', () => {
     for (const k of [keys[1]!, keys[2]!, keys[3]!]) c.receive(externalize(k, 4, value(19)), 2300);
     c.closed(4, 2500);
     expect(c.slotStartAt).to.equal(3000);
-    c.receive(nominate(keys[0]!, 5 + MAX_FUTURE_SLOTS + 1, value(15)), 2600);
+    // Slot 5 decided by the others before our start at 3000 (we followed them): the next slot is at 3000, not 4000.
+    for (const k of [keys[1]!, keys[2]!, keys[3]!]) c.receive(externalize(k, 5, value(20)), 2600);
+    c.closed(5, 2700);
+    expect(c.slotStartAt).to.equal(3000);
+    c.receive(nominate(keys[0]!, 6 + MAX_FUTURE_SLOTS + 1, value(15)), 2800);
     expect(c.dropped).to.equal(1);
     expect(c.sizes()).to.deep.equal({ talliedSlots: 0, pendingNominations: 0 });
   });
