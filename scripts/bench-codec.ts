@@ -3,10 +3,11 @@
 // 1. In-process: encode, decode and encode+decode rates of three data-plane messages (SUBMIT_TX with a 250-byte tx,
 //    TX_SET_EXTERNALIZED with 1000 hashes, SUBMIT_TX_BATCH of 100 × 250 B).
 // 2. Over a real Unix-domain socket between two processes: this process sends, a forked child receives. "ours" is the
-//    codec as the bridge uses it (FrameWriter on the sender; FrameDecoder + decodeMessage on the receiver); "bare" is
-//    `[len u32 LE][payload]` frames carrying the very same payload bytes, sent with the same number of frames per
-//    socket write and parsed by a minimal incremental decoder of the same design (views for whole frames, one
-//    assembly buffer for a frame spanning reads). Runs alternate ours/bare so drift hits both alike.
+//    codec as the overlay uses it (FrameWriter on the sender; MessageDecoder, direction-checked, on the receiver);
+//    "bare" is `[len u32 LE][payload]` frames carrying the very same payload bytes, sent with the same number of
+//    frames per socket write and parsed by a minimal incremental decoder of the same design (views for whole frames,
+//    made as cheaply as ours are; one assembly buffer for a frame spanning reads). Runs alternate ours/bare so drift
+//    hits both alike.
 //
 // Warm-up first, then the median of RUNS timed runs. Prints a table and writes bench-results/codec.json. It asserts
 // nothing about timings. Children inherit execArgv, so `node --cpu-prof scripts/bench-codec.ts` profiles both sides.
@@ -19,17 +20,20 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import {
   ByteWriter,
-  FrameDecoder,
   FrameWriter,
   HEADER_SIZE,
   MAX_PAYLOAD,
+  MessageDecoder,
   MsgType,
   decodeMessage,
   encodePayload,
   writeFrame,
   type DecodeOptions,
+  type FrameSink,
   type Message,
+  type MessageHandler,
   type MessageOf,
+  type ToOverlayMessage,
 } from '#ipc-protocol';
 
 const RUNS = 5;
@@ -129,7 +133,11 @@ function median(xs: number[]): number {
 
 const BARE_HEADER = 4;
 
-/** The baseline receiver: same strategy as FrameDecoder, minus the type field and the codec. */
+/**
+ * The baseline receiver: same strategy as FrameDecoder, minus the type field and the codec. Payload views are made
+ * as ours are (`new Uint8Array(buffer, offset, length)`, ~10 ns less than `subarray`), so that saving is not
+ * counted as the codec's.
+ */
 class BareDecoder {
   private readonly header = Buffer.alloc(BARE_HEADER);
   private headerFilled = 0;
@@ -165,7 +173,7 @@ class BareDecoder {
       if (end - off - BARE_HEADER < len) break;
       const start = off + BARE_HEADER;
       off = start + len;
-      onFrame(chunk.subarray(start, off));
+      onFrame(new Uint8Array(chunk.buffer, chunk.byteOffset + start, len));
     }
     if (off < end) {
       const take = Math.min(BARE_HEADER, end - off);
@@ -191,6 +199,51 @@ class BareDecoder {
     }
     this.partial = Buffer.allocUnsafe(len);
     this.partialFilled = 0;
+  }
+}
+
+/**
+ * The baseline sender: `[len u32][payload]` frames written into a slab per step, with the same buffer policy as
+ * FrameWriter (64 KiB slabs, reused once the sink is done with them, up to 4 spare).
+ */
+class BareSender {
+  private readonly sink: FrameSink;
+  private readonly payload: Uint8Array;
+  private readonly spare: Buffer[] = [];
+  private slab: Buffer = Buffer.allocUnsafe(0);
+  private slabBytes = 0;
+  writes = 0;
+
+  constructor(sink: FrameSink, payload: Uint8Array) {
+    this.sink = sink;
+    this.payload = payload;
+  }
+
+  /** Writes `n` frames into this step's slab. */
+  queue(n: number): void {
+    const payload = this.payload;
+    const frameBytes = BARE_HEADER + payload.length;
+    const bytes = n * frameBytes;
+    const slab = (bytes <= BYTES_PER_TICK ? this.spare.pop() : undefined) ?? Buffer.allocUnsafe(Math.max(BYTES_PER_TICK, bytes));
+    let o = 0;
+    for (let i = 0; i < n; i++) {
+      slab.writeUInt32LE(payload.length, o);
+      slab.set(payload, o + BARE_HEADER);
+      o += frameBytes;
+    }
+    this.slab = slab;
+    this.slabBytes = bytes;
+  }
+
+  /** Hands the slab to the sink, to be reused once the sink calls back. */
+  flush(): void {
+    if (this.slabBytes === 0) return;
+    this.writes++;
+    const written = this.slab;
+    this.sink.write(written.subarray(0, this.slabBytes), (err) => {
+      if (err == null && written.length === BYTES_PER_TICK && this.spare.length < SPARE_SLABS) this.spare.push(written);
+    });
+    this.slabBytes = 0;
   }
 }
 
@@ -227,12 +280,16 @@ function receiver(socketPath: string): void {
     };
     let feed: (chunk: Buffer) => void;
     if (mode === 'ours') {
-      const decoder = new FrameDecoder();
-      const onFrame = (type: number, payload: Uint8Array): void => {
-        sink += consume(decodeMessage(type, payload, TO_OVERLAY));
-        if (++got === expected) finish();
+      // What the overlay's core session does: one long-lived handler object, frames decoded in place.
+      const decoder = new MessageDecoder({ direction: 'toOverlay' });
+      const handler: MessageHandler<ToOverlayMessage> = {
+        onMessage: (msg) => {
+          sink += consume(msg);
+          if (++got === expected) finish();
+        },
+        onBadFrame: (err) => fail(err),
       };
-      feed = (chunk) => decoder.push(chunk, onFrame);
+      feed = (chunk) => decoder.push(chunk, handler);
     } else {
       const decoder = new BareDecoder();
       const onFrame = (payload: Uint8Array): void => {
@@ -364,7 +421,6 @@ async function socketRun(child: Child, socketPath: string, c: Case, mode: Mode, 
   const frameBytes = (mode === 'ours' ? HEADER_SIZE : BARE_HEADER) + payload.length;
   const perTick = Math.max(1, Math.floor(BYTES_PER_TICK / (HEADER_SIZE + payload.length)));
   const done = child.next('done');
-  let writes = 0;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
 
@@ -382,40 +438,19 @@ async function socketRun(child: Child, socketPath: string, c: Case, mode: Mode, 
       () => {},
     );
     const result = await done;
-    writes = writer.writes;
-    return finishRun(socket, mode, count, t0, cpu0, result, frameBytes, writes, consume(c.msg));
+    return finishRun(socket, mode, count, t0, cpu0, result, frameBytes, writer.writes, consume(c.msg));
   }
 
-  // The same buffer policy as FrameWriter: 64 KiB slabs, reused once the socket is done with them (up to 4 spare).
-  const spare: Buffer[] = [];
-  let slab: Buffer = Buffer.allocUnsafe(0);
-  let slabBytes = 0;
+  const bare = new BareSender(socket, payload);
   pump(
     socket,
     count,
     perTick,
-    (n) => {
-      slabBytes = n * frameBytes;
-      slab = (slabBytes <= BYTES_PER_TICK ? spare.pop() : undefined) ?? Buffer.allocUnsafe(Math.max(BYTES_PER_TICK, slabBytes));
-      let o = 0;
-      for (let i = 0; i < n; i++) {
-        slab.writeUInt32LE(payload.length, o);
-        slab.set(payload, o + BARE_HEADER);
-        o += frameBytes;
-      }
-    },
-    () => {
-      if (slabBytes === 0) return;
-      writes++;
-      const written = slab;
-      socket.write(written.subarray(0, slabBytes), (err) => {
-        if (err == null && written.length === BYTES_PER_TICK && spare.length < SPARE_SLABS) spare.push(written);
-      });
-      slabBytes = 0;
-    },
+    (n) => bare.queue(n),
+    () => bare.flush(),
   );
   const result = await done;
-  return finishRun(socket, mode, count, t0, cpu0, result, frameBytes, writes, payload.length);
+  return finishRun(socket, mode, count, t0, cpu0, result, frameBytes, bare.writes, payload.length);
 }
 
 function finishRun(
@@ -458,6 +493,9 @@ interface InProcessResult {
   decodeMsgsPerSec: number;
   roundTripMsgsPerSec: number;
   roundTripMBPerSec: number;
+  /** CPU ns per message of the socket part's send and receive code, without the socket (see pathsInProcess). */
+  sendNsPerMsg: { ours: number; bare: number };
+  receiveNsPerMsg: { ours: number; bare: number };
 }
 
 function timeLoop(count: number, body: (n: number) => number): number {
@@ -521,7 +559,80 @@ function inProcess(c: Case): InProcessResult {
     decodeMsgsPerSec: median(dec),
     roundTripMsgsPerSec,
     roundTripMBPerSec: (roundTripMsgsPerSec * frameBytes) / 1e6,
+    ...pathsInProcess(c),
   };
+}
+
+/** CPU time (user + system) of `fn` in ns per message: unlike wall time, untouched by descheduling. */
+function cpuNsPerMsg(msgs: number, fn: () => void): number {
+  const c0 = process.cpuUsage();
+  fn();
+  const c = process.cpuUsage(c0);
+  return ((c.user + c.system) * 1000) / msgs;
+}
+
+/**
+ * The socket part's code without the socket, one 64 KiB write's worth of frames per step: send = FrameWriter
+ * (flushed into a sink that hands the slab straight back) against BareSender; receive = MessageDecoder against
+ * BareDecoder, on one chunk decoded over and over (warm in cache, where a socket read's is not). On a shared
+ * machine these CPU figures are steadier than the socket ratio, which also counts the kernel and the scheduler.
+ */
+function pathsInProcess(c: Case): Pick<InProcessResult, 'sendNsPerMsg' | 'receiveNsPerMsg'> {
+  const payload = encodePayload(c.msg);
+  const perTick = Math.max(1, Math.floor(BYTES_PER_TICK / (HEADER_SIZE + payload.length)));
+  const steps = Math.max(1, Math.ceil(c.inProcess / perTick));
+  const msgs = steps * perTick;
+  let chunk: Uint8Array = new Uint8Array(0);
+  const sink: FrameSink = {
+    write: (bytes, done) => {
+      chunk = bytes;
+      done?.(null);
+      return true;
+    },
+  };
+  const writer = new FrameWriter(sink, { schedule: () => {} });
+  const bareSender = new BareSender(sink, payload);
+  const sendOurs = (): void => {
+    for (let s = 0; s < steps; s++) {
+      for (let i = 0; i < perTick; i++) writer.send(c.msg);
+      writer.flush();
+    }
+  };
+  const sendBare = (): void => {
+    for (let s = 0; s < steps; s++) {
+      bareSender.queue(perTick);
+      bareSender.flush();
+    }
+  };
+  // One step's output of each sender is the receivers' input (copied: the senders reuse their slabs).
+  sendOurs();
+  const oursChunk = Buffer.from(chunk);
+  sendBare();
+  const bareChunk = Buffer.from(chunk);
+  let sink2 = 0;
+  const decoder = new MessageDecoder({ direction: 'toOverlay' });
+  const handler: MessageHandler<ToOverlayMessage> = {
+    onMessage: (msg) => void (sink2 += consume(msg)),
+    onBadFrame: (err) => {
+      throw err;
+    },
+  };
+  const bareDecoder = new BareDecoder();
+  const onBare = (p: Uint8Array): void => void (sink2 += p.length);
+  const receiveOurs = (): void => {
+    for (let s = 0; s < steps; s++) decoder.push(oursChunk, handler);
+  };
+  const receiveBare = (): void => {
+    for (let s = 0; s < steps; s++) bareDecoder.push(bareChunk, onBare);
+  };
+
+  const fns = [sendOurs, sendBare, receiveOurs, receiveBare];
+  for (const fn of fns) fn(); // warm-up
+  const ns: number[][] = fns.map(() => []);
+  for (let r = 0; r < RUNS; r++) fns.forEach((fn, i) => ns[i]!.push(cpuNsPerMsg(msgs, fn)));
+  if (sink2 === -1) console.log('unreachable');
+  const [so, sb, ro, rb] = ns.map(median) as [number, number, number, number];
+  return { sendNsPerMsg: { ours: so, bare: sb }, receiveNsPerMsg: { ours: ro, bare: rb } };
 }
 
 // ── Report ─────────────────────────────────────────────────────────────────────────────────────────────────────
@@ -628,6 +739,22 @@ async function main(): Promise<void> {
         fmtRate(r.decodeMsgsPerSec),
         fmtRate(r.roundTripMsgsPerSec),
         fmtMB(r.roundTripMBPerSec),
+      ]),
+    ),
+  );
+  console.log();
+  console.log("Send and receive paths in-process (CPU ns/msg: the socket part's code without the socket)");
+  const ns = (x: number): string => x.toFixed(1);
+  console.log(
+    table(
+      ['message', 'send ours', 'send bare', 'receive ours', 'receive bare', 'bare/ours (send+receive)'],
+      inProc.map((r) => [
+        r.label,
+        ns(r.sendNsPerMsg.ours),
+        ns(r.sendNsPerMsg.bare),
+        ns(r.receiveNsPerMsg.ours),
+        ns(r.receiveNsPerMsg.bare),
+        ((r.sendNsPerMsg.bare + r.receiveNsPerMsg.bare) / (r.sendNsPerMsg.ours + r.receiveNsPerMsg.ours)).toFixed(2),
       ]),
     ),
   );
