@@ -82,6 +82,9 @@ interface NodeResult {
   invSkipped: number;
   /** The largest per-peer GETDATA timeout at the end, ms. */
   maxTimeoutMs: number;
+  /** The overlay's event-loop delay during the run (prom-client's monitor), p99 and max, ms. */
+  loopLagP99Ms: number;
+  loopLagMaxMs: number;
 }
 
 interface ModeResult {
@@ -97,8 +100,18 @@ interface ModeResult {
   /** Whole peer connections (/peers: every protocol above the transport), received and sent, per unique tx per node. */
   connectionBytesPerTx: { in: number; out: number };
   duplicateRatio: number;
+  /** GETDATA request → reply times over all nodes (bucket upper bounds of the overlays' histogram), ms. */
+  replyMs: { p50: number; p90: number; p99: number };
   latencyMs: { p50: number; p99: number; max: number };
   elapsedSec: number;
+}
+
+/** The q-quantile of a cumulative Prometheus histogram given as le → count: the upper bound of its bucket. */
+function bucketQuantile(buckets: Map<number, number>, q: number): number {
+  const les = [...buckets.keys()].sort((a, b) => a - b);
+  const total = buckets.get(Infinity) ?? 0;
+  if (total === 0) return NaN;
+  return les.find((le) => buckets.get(le)! >= q * total) ?? Infinity;
 }
 
 /** Counters of one overlay at one moment: its /metrics and its connections' bytes. */
@@ -178,6 +191,7 @@ async function runMode(mode: 'pull' | 'push'): Promise<ModeResult> {
     const perNode: NodeResult[] = [];
     const sum = { in: 0, out: 0, connIn: 0, connOut: 0, txs: 0, dup: 0, bodies: 0 };
     const byType = Object.fromEntries(FRAME_TYPES.map((t) => [t, 0])) as Record<(typeof FRAME_TYPES)[number], number>;
+    const replyBuckets = new Map<number, number>();
     for (const o of net.overlays) {
       const a = after[o.index]!;
       const b = before[o.index]!;
@@ -188,6 +202,12 @@ async function runMode(mode: 'pull' | 'push'): Promise<ModeResult> {
       const bodies = delta('overlay_flood_tx_bodies_received_total');
       const fromPeers = total - injectAt.filter((x) => x === o.index).length;
       for (const t of FRAME_TYPES) byType[t] += delta(`overlay_flood_bytes_total{dir="in",type="${t}"}`);
+      for (const [k, v] of a.m) {
+        const le = /^overlay_flood_getdata_reply_seconds_bucket\{le="([^"]+)"\}$/.exec(k)?.[1];
+        if (le === undefined) continue;
+        const bound = le === '+Inf' ? Infinity : Number(le);
+        replyBuckets.set(bound, (replyBuckets.get(bound) ?? 0) + v - (b.m.get(k) ?? 0));
+      }
       sum.in += bytesIn;
       sum.out += bytesOut;
       sum.connIn += a.connIn - b.connIn;
@@ -208,6 +228,8 @@ async function runMode(mode: 'pull' | 'push'): Promise<ModeResult> {
         unsolicited: delta('overlay_flood_tx_bodies_received_total{kind="unsolicited"}'),
         invSkipped: delta('overlay_flood_inv_skipped_total'),
         maxTimeoutMs: 1000 * (a.m.get('overlay_flood_getdata_timeout_seconds{stat="max"}') ?? NaN),
+        loopLagP99Ms: 1000 * (a.m.get('overlay_nodejs_eventloop_lag_p99_seconds') ?? NaN),
+        loopLagMaxMs: 1000 * (a.m.get('overlay_nodejs_eventloop_lag_max_seconds') ?? NaN),
       });
     }
     for (const c of cores) c.close();
@@ -220,6 +242,7 @@ async function runMode(mode: 'pull' | 'push'): Promise<ModeResult> {
       bytesInPerTxByType: Object.fromEntries(FRAME_TYPES.map((t) => [t, byType[t] / sum.txs])) as ModeResult['bytesInPerTxByType'],
       connectionBytesPerTx: { in: sum.connIn / sum.txs, out: sum.connOut / sum.txs },
       duplicateRatio: sum.bodies === 0 ? 0 : sum.dup / sum.bodies,
+      replyMs: { p50: 1000 * bucketQuantile(replyBuckets, 0.5), p90: 1000 * bucketQuantile(replyBuckets, 0.9), p99: 1000 * bucketQuantile(replyBuckets, 0.99) },
       latencyMs: { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: Math.max(...latencies) },
       elapsedSec,
     };
@@ -236,7 +259,8 @@ for (const mode of modes) {
   const types = FRAME_TYPES.map((t) => `${t} ${r.bytesInPerTxByType[t].toFixed(1)}`).join(', ');
   console.log(`\n${mode}: tx ${r.txBytes.toFixed(0)} B; bytes received per unique tx per node ${r.bytesInPerTx.toFixed(0)} B (${types}; sent ${r.bytesOutPerTx.toFixed(0)} B); duplicate bodies ${(100 * r.duplicateRatio).toFixed(2)}%; latency to all nodes p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms (±${POLL_MS} ms)`);
   console.log(`  whole connections per unique tx per node: in ${r.connectionBytesPerTx.in.toFixed(0)} B, out ${r.connectionBytesPerTx.out.toFixed(0)} B`);
-  console.log('  node  bytes-in/tx  budget(1.3×size+40×deg)  dup-ratio  timeouts  late  withdrawn  unsolicited  inv-skipped  max-timeout-ms');
+  if (mode === 'pull') console.log(`  GETDATA reply times (bucket bounds): p50 ≤ ${r.replyMs.p50} ms, p90 ≤ ${r.replyMs.p90} ms, p99 ≤ ${r.replyMs.p99} ms`);
+  console.log('  node  bytes-in/tx  budget(1.3×size+40×deg)  dup-ratio  timeouts  late  withdrawn  unsolicited  inv-skipped  max-timeout-ms  loop-lag-p99/max-ms');
   for (const p of r.perNode) {
     const cols = [
       [p.node, 4],
@@ -249,6 +273,7 @@ for (const mode of modes) {
       [p.unsolicited, 11],
       [p.invSkipped, 11],
       [p.maxTimeoutMs.toFixed(0), 14],
+      [`${p.loopLagP99Ms.toFixed(0)}/${p.loopLagMaxMs.toFixed(0)}`, 19],
     ] as const;
     console.log('  ' + cols.map(([v, w]) => String(v).padStart(w)).join('  '));
   }

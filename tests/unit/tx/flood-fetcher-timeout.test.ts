@@ -194,6 +194,60 @@ describe('TxFetcher per-peer adaptive timeouts', () => {
     expect(await metric('overlay_flood_getdata_timeout_seconds', { stat: 'max' })).to.be.greaterThan(2);
   });
 
+  it('with tickMs, our own stall does not age requests: the reply read after it is on time, and measured without it', async () => {
+    const { f, requests, tx, advance, metric } = setup({ tickMs: 50 });
+    const t = tx();
+    f.announced('A', t.hash, t.key, 1n);
+    f.announced('B', t.hash, t.key, 1n);
+    f.schedule();
+    for (let i = 0; i < 10; i++) {
+      advance(50);
+      f.tick();
+    }
+    // The process is starved for 2 s; the timer fires before the reply waiting in the socket is read.
+    advance(2000);
+    f.tick();
+    expect(f.timeouts).to.equal(0);
+    expect(requests).to.have.length(1);
+    expect(f.received(t.key, requests[0]!.peer)).to.equal(true);
+    expect(f.lateReplies).to.equal(0);
+    // Measured as 600 ms (10 ticks + one 100 ms step), not 2.5 s: first sample, so 600 + 4 × 300.
+    expect(f.timeoutOf(requests[0]!.peer)).to.equal(1800);
+    expect(await metric('overlay_flood_getdata_stalled_seconds')).to.equal(1.9);
+  });
+
+  it('with tickMs, regular ticks still time a request out after 1 s, and a sustained stall only slows the clock', () => {
+    const { f, tx, advance } = setup({ tickMs: 50 });
+    const t = tx();
+    f.announced('A', t.hash, t.key, 1n);
+    f.announced('B', t.hash, t.key, 1n);
+    f.schedule();
+    for (let i = 0; i < 20; i++) {
+      advance(50);
+      f.tick();
+    }
+    expect(f.timeouts).to.equal(1);
+    // Every tick 300 ms late: the request clock moves 100 ms per tick, so the next 1 s takes 10 ticks.
+    for (let i = 0; i < 9; i++) {
+      advance(300);
+      f.tick();
+    }
+    expect(f.timeouts).to.equal(1);
+    advance(300);
+    f.tick();
+    expect(f.timeouts).to.equal(2);
+  });
+
+  it('without tickMs, time between ticks counts in full (a caller with irregular ticks)', () => {
+    const { f, tx, advance } = setup();
+    const t = tx();
+    f.announced('A', t.hash, t.key, 1n);
+    f.schedule();
+    advance(2000);
+    f.tick();
+    expect(f.timeouts).to.equal(1);
+  });
+
   it('with maxTimeoutMs equal to the floor, or without it, the timeout is fixed (Overlay V2)', () => {
     for (const maxTimeoutMs of [1000, undefined]) {
       const fixed = setup({ maxTimeoutMs });

@@ -8,6 +8,9 @@
 // `maxTimeoutMs`. A deviation from V2's fixed 1 s, because under load replies past 1 s made us ask a second announcer
 // and receive both bodies. A reply after its timeout still counts: it is measured, the body is taken as asked for
 // (no penalty), and any request for the same hash we had queued to another peer but not yet sent is withdrawn.
+// Our own stalls do not count against a peer: with `tickMs` given, time between two ticks beyond two tick periods
+// (the process starved of CPU, a long GC) is left out of request ages, for the reply may be sitting unread in our
+// socket while the timer fires first; the request → reply times fed to the estimator leave it out too.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { RequestTimeout } from './request-timeout.ts';
 
@@ -25,6 +28,8 @@ export interface FetcherOptions {
   maxInflightPerPeer: number;
   /** All hashes tracked at once, across peers. */
   maxWanted: number;
+  /** How often the caller calls tick(); given, our own stalls beyond 2 ticks do not age requests (see above). */
+  tickMs?: number;
   /** Queue a GETDATA for `hash` to `peer`. */
   request(peer: string, hash: Uint8Array): void;
   /** Withdraw a GETDATA queued by request() (the same `hash` array) if not sent yet; true if it was withdrawn. */
@@ -46,13 +51,19 @@ interface Wanted {
   asked: string | null;
 }
 
+/** When a request was made: wall-clock time, and request-clock time (wall clock less our own stalls). */
+interface AskedAt {
+  at: number;
+  clock: number;
+}
+
 interface PeerState {
   /** Keys this peer announced that we still want. */
   announced: Set<string>;
-  /** Requests to this peer not yet answered nor timed out: key → when asked, in the order sent. */
-  inflight: Map<string, number>;
-  /** Requests to this peer that timed out unanswered: key → when asked, oldest first (for late replies). */
-  expired: Map<string, number>;
+  /** Requests to this peer not yet answered nor timed out, in the order sent. */
+  inflight: Map<string, AskedAt>;
+  /** Requests to this peer that timed out unanswered, oldest first (for late replies). */
+  expired: Map<string, AskedAt>;
   timeout: RequestTimeout;
 }
 
@@ -63,6 +74,13 @@ export class TxFetcher {
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly maxTimeoutMs: number;
+  /** The most the request clock moves between two ticks. */
+  private readonly maxStepMs: number;
+  /** The request clock at the last tick, and the wall clock then. */
+  private clockAtTick = 0;
+  private lastTickAt: number;
+  /** Wall-clock time left off the request clock (our own stalls), ms. */
+  stalledMs = 0;
   /** Insertion order = first-seen order: give-ups walk from the front. */
   private readonly wanted = new Map<string, Wanted>();
   /** Hashes waiting for an announcer to be asked. */
@@ -80,6 +98,8 @@ export class TxFetcher {
     this.now = opts.now ?? Date.now;
     this.random = opts.random ?? Math.random;
     this.maxTimeoutMs = opts.maxTimeoutMs ?? opts.timeoutMs;
+    this.maxStepMs = opts.tickMs === undefined ? Infinity : 2 * opts.tickMs;
+    this.lastTickAt = this.now();
     this.m = this.metrics(opts.registry);
   }
 
@@ -165,18 +185,22 @@ export class TxFetcher {
   /** Housekeeping: expire requests (each peer by its own timeout) and hashes, then ask. */
   tick(): void {
     const now = this.now();
+    const clock = this.clock(now);
+    this.stalledMs += Math.max(0, now - this.lastTickAt - (clock - this.clockAtTick));
+    this.clockAtTick = clock;
+    this.lastTickAt = now;
     for (const ps of this.peers.values()) {
       const limit = ps.timeout.timeoutMs;
       // Sent in order and measured against one limit: the first not yet due ends the walk.
-      for (const [key, at] of ps.inflight) {
-        if (now - at < limit) break;
+      for (const [key, asked] of ps.inflight) {
+        if (clock - asked.clock < limit) break;
         this.timeouts++;
         this.unask(this.wanted.get(key)!);
-        this.awaitLate(ps, key, at);
+        this.awaitLate(ps, key, asked);
         this.ready.add(key);
       }
-      for (const [key, at] of ps.expired) {
-        if (now - at < this.opts.giveUpMs) break;
+      for (const [key, asked] of ps.expired) {
+        if (now - asked.at < this.opts.giveUpMs) break;
         ps.expired.delete(key);
       }
     }
@@ -194,6 +218,7 @@ export class TxFetcher {
     const ready = [...this.ready].map((k) => this.wanted.get(k)!);
     ready.sort((a, b) => (a.feePerOp > b.feePerOp ? -1 : a.feePerOp < b.feePerOp ? 1 : 0));
     const now = this.now();
+    const asked: AskedAt = { at: now, clock: this.clock(now) };
     for (const w of ready) {
       const candidates = w.announcers.filter(
         (p) => !w.tried.has(p) && this.peers.get(p)!.inflight.size < this.opts.maxInflightPerPeer,
@@ -207,7 +232,7 @@ export class TxFetcher {
       const ps = this.peers.get(peer)!;
       w.asked = peer;
       w.tried.add(peer);
-      ps.inflight.set(w.key, now);
+      ps.inflight.set(w.key, asked);
       ps.expired.delete(w.key);
       this.inflightCount++;
       this.ready.delete(w.key);
@@ -229,28 +254,33 @@ export class TxFetcher {
     return ps;
   }
 
+  /** The request clock now: the wall clock less our own stalls, as of the last tick plus at most one step since. */
+  private clock(now: number): number {
+    return this.clockAtTick + Math.min(Math.max(0, now - this.lastTickAt), this.maxStepMs);
+  }
+
   /** `peer` answered a request for `key` (in time or late): measures it. Returns whether we had asked. */
   private replied(peer: string, key: string, kind: 'body' | 'notfound'): boolean {
     const ps = this.peers.get(peer);
     if (ps === undefined) return false;
-    let at = ps.inflight.get(key);
-    if (at === undefined) {
-      at = ps.expired.get(key);
-      if (at === undefined) return false;
+    let asked = ps.inflight.get(key);
+    if (asked === undefined) {
+      asked = ps.expired.get(key);
+      if (asked === undefined) return false;
       ps.expired.delete(key);
       this.lateReplies++;
       this.m.late.inc({ kind });
     }
-    const ms = this.now() - at;
-    ps.timeout.sample(ms);
-    this.m.reply.observe(ms / 1000);
+    const now = this.now();
+    ps.timeout.sample(this.clock(now) - asked.clock);
+    this.m.reply.observe((now - asked.at) / 1000);
     return true;
   }
 
   /** Remembers a timed-out request so a late reply is recognised; bounded per peer, oldest dropped first. */
-  private awaitLate(ps: PeerState, key: string, at: number): void {
+  private awaitLate(ps: PeerState, key: string, asked: AskedAt): void {
     ps.expired.delete(key);
-    ps.expired.set(key, at);
+    ps.expired.set(key, asked);
     if (ps.expired.size > this.opts.maxInflightPerPeer) ps.expired.delete(ps.expired.keys().next().value!);
   }
 
@@ -274,6 +304,7 @@ export class TxFetcher {
 
   private metrics(registry: Registry | undefined) {
     const registers = registry ? [registry] : [];
+    const fetcher = this;
     const peers = this.peers;
     const floor = this.opts.timeoutMs;
     return {
@@ -288,6 +319,14 @@ export class TxFetcher {
         help: 'Replies to GETDATA requests that had timed out (counted as received, measured)',
         labelNames: ['kind'] as const,
         registers,
+      }),
+      stalled: new Gauge({
+        name: 'overlay_flood_getdata_stalled_seconds',
+        help: 'Our own event-loop stalls (gaps between fetcher ticks beyond two periods) not counted against peers (since start)',
+        registers,
+        collect() {
+          this.set(fetcher.stalledMs / 1000);
+        },
       }),
       cancelled: new Counter({
         name: 'overlay_flood_getdata_cancelled_total',

@@ -108,6 +108,7 @@ export class TxFlood {
       timeoutMs: c.getdata_timeout_ms,
       maxTimeoutMs: c.getdata_timeout_max_ms,
       giveUpMs: c.getdata_give_up_ms,
+      tickMs: TICK_MS,
       maxAnnouncementsPerPeer: c.max_announcements_per_peer,
       maxInflightPerPeer: c.max_inflight_per_peer,
       maxWanted: MAX_WANTED,
