@@ -35,6 +35,9 @@ const SETTLE_SEC = 3;
 /** Ours: a /stats answer may be slow on a loaded machine; a missing one would void the step. */
 const STATS_TIMEOUT_MS = 5000;
 const STATS_ATTEMPTS = 3;
+/** The window's ends wait for a ledger close, polled this often, for at most this long. */
+const CLOSE_POLL_MS = 20;
+const CLOSE_WAIT_MS = 5000;
 /** Functions per process in the profile summary. */
 const PROFILE_TOP = 12;
 /** The name this process goes by in the per-process figures: it runs the load generator (and polls /stats). */
@@ -47,6 +50,8 @@ const { values } = parseArgs({
     validators: { type: 'string', default: '4' },
     accounts: { type: 'string', default: '20000' },
     profile: { type: 'string' },
+    /** quic, tcp or both (the overlays' default: QUIC first, TCP as fallback). */
+    transport: { type: 'string', default: 'both' },
   },
 });
 const steps = values.steps.split(',').map(Number).filter((x) => x > 0);
@@ -54,11 +59,16 @@ const stepSec = Number(values['step-sec']);
 const n = Number(values.validators);
 const accounts = Number(values.accounts);
 const profileDir = values.profile;
+if (!['quic', 'tcp', 'both'].includes(values.transport)) throw new Error(`--transport: quic, tcp or both, not ${values.transport}`);
+const transports = { quic: values.transport !== 'tcp', tcp: values.transport !== 'quic' };
 
 const machine = machineInfo();
 const root = profileDir ? join(profileDir, 'net') : mkdtempSync(join(tmpdir(), 'bench-e2e-'));
 const log = createLogger('bench-e2e', 'warn');
-console.log(`bench-e2e: ${n} validators, 1 s ledgers, steps ${steps.join(', ')} tx/s × ${stepSec} s${profileDir ? ` (profiled: ${profileDir})` : ''}`);
+console.log(
+  `bench-e2e: ${n} validators, 1 s ledgers, steps ${steps.join(', ')} tx/s × ${stepSec} s, transports ${values.transport}` +
+    (profileDir ? ` (profiled: ${profileDir})` : ''),
+);
 
 interface Step {
   offeredTps: number;
@@ -69,8 +79,8 @@ interface Step {
   loadAvg: number;
   /** CPU % of one core over the window, summed by kind of process. */
   cpuPct: { overlays: number; cores: number; loadgen: number; total: number };
-  /** The load generator's view: txs the overlays refused, and txs not applied within its resync window. */
-  loadgen: { accepted: number; rejected: number; lost: number; backlogged: number };
+  /** The load generator's view: txs accepted (per second: the load it delivered), refused, not applied within its resync window. */
+  loadgen: { acceptedTps: number; rejected: number; lost: number; backlogged: number };
   keptUp: boolean;
 }
 /** One row per process; each figure keyed by the step's offered TPS. */
@@ -92,7 +102,7 @@ const processes = new Map<string, ProcessFigures>();
 const windows: Window[] = [];
 const monoUs = () => Number(process.hrtime.bigint() / 1000n);
 const r1 = (x: number) => Math.round(x * 10) / 10;
-const net = await validatorNet({ root, validators: n, ledgerMs: 1000, accounts, log, ...(profileDir ? { cpuProfileDir: profileDir } : {}) });
+const net = await validatorNet({ root, validators: n, ledgerMs: 1000, accounts, log, transports, ...(profileDir ? { cpuProfileDir: profileDir } : {}) });
 const session = profileDir ? new Session() : null;
 try {
   const urls = steps.length > 0 ? await net.start() : [];
@@ -104,6 +114,9 @@ try {
     await sleep(WARMUP_SEC * 1000);
     await session?.post('Profiler.start');
     const children = net.supervisor.status().map((c) => ({ name: c.name, pid: c.pid ?? undefined }));
+    // The window runs from a ledger close to a ledger close, so that it holds whole ledgers (a ledger of 1,000 txs
+    // cut off at either end would move a 15 s window's TPS by 7 %).
+    await nextClose(urls[0]!);
     const lg0 = lg.stats();
     const a = await statsOf(urls[0]!, Date.now());
     const t0 = Date.now();
@@ -111,6 +124,7 @@ try {
     const cpu0 = children.map((c) => processCpuUs(c.pid));
     const self0 = process.cpuUsage();
     await sleep((stepSec - WARMUP_SEC) * 1000);
+    await nextClose(urls[0]!);
     const cpu1 = children.map((c) => processCpuUs(c.pid));
     const self = process.cpuUsage(self0);
     const toUs = monoUs();
@@ -148,13 +162,13 @@ try {
       p99Ms: p99,
       loadAvg: r1(loadavg()[0]!),
       cpuPct: { overlays: sumPct('-overlay'), cores: sumPct('-core'), loadgen: r1(pct(cpuUs.get(LOADGEN))), total: r1([...cpuUs.values()].reduce<number>((s, us) => s + pct(us), 0)) },
-      loadgen: loadgenDelta(lg0, lg1),
+      loadgen: loadgenDelta(lg0, lg1, secs),
       keptUp: closedTps >= KEEP_UP * tps && p99 !== null && p99 <= P99_LIMIT_MS,
     };
     results.push(step);
     const maxRss = Math.max(...[...rss.values()].map((x) => x ?? 0));
     console.log(
-      `  offered ${tps} tx/s: closed ${closedTps.toFixed(0)} tx/s, p50 ${step.p50Ms} ms, p99 ${p99} ms, ` +
+      `  offered ${tps} tx/s (accepted ${step.loadgen.acceptedTps.toFixed(0)}): closed ${closedTps.toFixed(0)} tx/s, p50 ${step.p50Ms} ms, p99 ${p99} ms, ` +
         `CPU % overlays ${step.cpuPct.overlays} cores ${step.cpuPct.cores} loadgen ${step.cpuPct.loadgen}, max RSS ${maxRss.toFixed(0)} MB, ` +
         `load ${step.loadAvg} → ${step.keptUp ? 'keeps up' : 'falls behind'}`,
     );
@@ -178,7 +192,7 @@ if (!profileDir) {
     command: commandLine('bench:e2e'),
     at: new Date().toISOString(),
     machine: machine.end(),
-    params: { validators: n, ledgerMs: 1000, steps, stepSec, warmupSec: WARMUP_SEC, accounts },
+    params: { validators: n, ledgerMs: 1000, steps, stepSec, warmupSec: WARMUP_SEC, accounts, transports: values.transport },
     results: { bestClosedTps: best, steps: results, processes: [...processes.values()] },
     goals,
   });
@@ -192,6 +206,24 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+/** Resolves once the core closed another ledger (or after CLOSE_WAIT_MS: the window then cuts a ledger). */
+async function nextClose(url: string): Promise<void> {
+  const seqOf = async () => {
+    try {
+      return ((await (await fetch(`${url}/ledger`, { signal: AbortSignal.timeout(STATS_TIMEOUT_MS) })).json()) as { seq: number }).seq;
+    } catch {
+      return null;
+    }
+  };
+  const first = await seqOf();
+  const deadline = Date.now() + CLOSE_WAIT_MS;
+  while (Date.now() < deadline) {
+    await sleep(CLOSE_POLL_MS);
+    const seq = await seqOf();
+    if (first === null || (seq !== null && seq !== first)) return;
+  }
+}
+
 /** /stats of a core, tried a few times: a step without it would count as closing nothing. */
 async function statsOf(url: string, sinceMs: number): Promise<CoreStats | null> {
   for (let i = 0; i < STATS_ATTEMPTS; i++) {
@@ -201,9 +233,9 @@ async function statsOf(url: string, sinceMs: number): Promise<CoreStats | null> 
   return null;
 }
 
-function loadgenDelta(a: LoadStats, b: LoadStats): Step['loadgen'] {
+function loadgenDelta(a: LoadStats, b: LoadStats, secs: number): Step['loadgen'] {
   const rejected = (s: LoadStats) => Object.values(s.rejected).reduce((x, y) => x + y, 0);
-  return { accepted: b.accepted - a.accepted, rejected: rejected(b) - rejected(a), lost: b.lost - a.lost, backlogged: b.backlogged - a.backlogged };
+  return { acceptedTps: r1((b.accepted - a.accepted) / secs), rejected: rejected(b) - rejected(a), lost: b.lost - a.lost, backlogged: b.backlogged - a.backlogged };
 }
 
 /**

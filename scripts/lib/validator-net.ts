@@ -19,6 +19,8 @@ export interface ValidatorNetOptions {
   accounts: number;
   /** Extra TOML for every overlay (whole sections). */
   overlayToml?: string;
+  /** Which transports the overlays listen on and dial (config p2p.quic / p2p.tcp); default both, QUIC first. */
+  transports?: { quic: boolean; tcp: boolean };
   coreArgs?: string[];
   /**
    * When set, every overlay and core runs under `node --cpu-prof`, writing its profiles (one per thread, on exit)
@@ -66,6 +68,7 @@ export async function validatorNet(opts: ValidatorNetOptions): Promise<Validator
         `peer_port = ${ports[i]}`,
         `known_peers = [${known.join(', ')}]`,
         `dht = false`,
+        ...(opts.transports ? [`quic = ${opts.transports.quic}`, `tcp = ${opts.transports.tcp}`] : []),
         opts.overlayToml ?? '',
       ].join('\n') + '\n',
     );
