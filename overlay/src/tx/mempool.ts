@@ -44,6 +44,12 @@ export interface MempoolOptions {
   onRemove?: (tx: TxInfo, cause: RemovalCause) => void;
 }
 
+/** An account's pending txs, seq ascending: the tx itself when it is alone (most accounts: no array), else an array. */
+type Chain = PooledTx | PooledTx[];
+const chainLength = (c: Chain): number => (Array.isArray(c) ? c.length : 1);
+const chainHead = (c: Chain): PooledTx => (Array.isArray(c) ? (c[0] as PooledTx) : c);
+const chainAt = (c: Chain, i: number): PooledTx => (Array.isArray(c) ? (c[i] as PooledTx) : c);
+
 type Refusal = Exclude<AddResult, { status: 'ACCEPTED' }>;
 const DUPLICATE: Refusal = Object.freeze({ status: 'DUPLICATE' });
 const BANNED: Refusal = Object.freeze({ status: 'INVALID', reason: 'BANNED' });
@@ -76,7 +82,7 @@ export class Mempool {
   /** Insertion order is arrival order, so `addedTick` never decreases along it (expiry walks the front). */
   private readonly byKey = new Map<string, PooledTx>();
   /** Per source account, seq ascending and consecutive (no holes); an account without txs has no entry. */
-  private readonly accounts = new Map<string, PooledTx[]>();
+  private readonly accounts = new Map<string, Chain>();
   /** Every pending tx, best first (`bestFirst`); the back is the eviction order. */
   private readonly order = new SortedList<PooledTx>(bestFirst);
   /** [hash ‖ envelope] of every pending tx. */
@@ -200,16 +206,17 @@ export class Mempool {
     const chain = this.accounts.get(tx.source);
     let replaced: PooledTx | undefined;
     if (chain !== undefined) {
-      const offset = tx.seq - (chain[0] as PooledTx).seq;
-      if (offset < 0n || offset > BigInt(chain.length)) return BAD_SEQUENCE;
-      if (offset < BigInt(chain.length)) replaced = chain[Number(offset)] as PooledTx;
+      const length = BigInt(chainLength(chain));
+      const offset = tx.seq - chainHead(chain).seq;
+      if (offset < 0n || offset > length) return BAD_SEQUENCE;
+      if (offset < length) replaced = chainAt(chain, Number(offset));
     } else {
       const last = this.lastSeqs.get(tx.source);
       if (last !== undefined && tx.seq <= last) return BAD_SEQUENCE;
     }
 
     // The account's string is kept once, whatever string this tx came with.
-    const entry = new PooledTx(tx, chain === undefined ? tx.source : (chain[0] as PooledTx).source, this.tick);
+    const entry = new PooledTx(tx, chain === undefined ? tx.source : chainHead(chain).source, this.tick);
     if (replaced !== undefined && !paysMultipleOf(entry, replaced, this.rbfMultiplier)) return REPLACE_FEE_TOO_LOW;
 
     // Room: what must go beyond the tx being replaced (which leaves anyway).
@@ -227,14 +234,18 @@ export class Mempool {
     // Commit: nothing above changed the pool.
     const evicted: TxInfo[] = [];
     for (const v of victims) if (this.byKey.has(v.key)) this.truncateChain(v, evicted);
+    // The account's chain as evictions left it (they may cut the replaced tx's successors, never its predecessors).
+    const own = this.accounts.get(entry.source);
     if (replaced !== undefined) {
-      const own = this.accounts.get(entry.source) as PooledTx[];
       this.unindex(replaced);
-      own[Number(entry.seq - (own[0] as PooledTx).seq)] = entry;
-    } else if (chain !== undefined) {
-      chain.push(entry);
+      if (Array.isArray(own)) own[Number(entry.seq - chainHead(own).seq)] = entry;
+      else this.accounts.set(entry.source, entry);
+    } else if (own === undefined) {
+      this.accounts.set(entry.source, entry);
+    } else if (Array.isArray(own)) {
+      own.push(entry);
     } else {
-      this.accounts.set(entry.source, [entry]);
+      this.accounts.set(entry.source, [own, entry]);
     }
     this.index(entry, tx);
 
@@ -258,9 +269,10 @@ export class Mempool {
       if (c === replaced || planned.has(c)) continue;
       if (compareRate(newcomer, c) <= 0) return null;
       if (c.source === newcomer.source && c.seq < newcomer.seq) return null;
-      const chain = this.accounts.get(c.source) as PooledTx[];
-      for (let i = Number(c.seq - (chain[0] as PooledTx).seq); i < chain.length; i++) {
-        const s = chain[i] as PooledTx;
+      const chain = this.accounts.get(c.source) as Chain;
+      const length = chainLength(chain);
+      for (let i = Number(c.seq - chainHead(chain).seq); i < length; i++) {
+        const s = chainAt(chain, i);
         if (planned.has(s)) break; // the rest of the chain was cut from a cheaper successor
         if (compareRate(newcomer, s) <= 0) return null;
         planned.add(s);
@@ -277,9 +289,9 @@ export class Mempool {
     return n > 0 ? this.order.head(n) : [];
   }
 
-  /** Each account's pending chain, seq ascending. The arrays are live: read them before changing the pool. */
+  /** Each account's pending chain, seq ascending. Read them before changing the pool (longer ones are live arrays). */
   *chains(): IterableIterator<readonly TxInfo[]> {
-    yield* this.accounts.values();
+    for (const c of this.accounts.values()) yield Array.isArray(c) ? c : [c];
   }
 
   values(): IterableIterator<TxInfo> {
@@ -313,16 +325,16 @@ export class Mempool {
     for (const [source, seq] of upTo) {
       const known = this.lastSeqs.peek(source);
       if (known === undefined || seq > known) this.rememberSeq(source, seq);
-      const chain = this.accounts.get(source) as PooledTx[];
-      const count = Number(seq - (chain[0] as PooledTx).seq) + 1;
+      const chain = this.accounts.get(source) as Chain;
+      const count = Number(seq - chainHead(chain).seq) + 1;
       for (let i = 0; i < count; i++) {
-        const tx = chain[i] as PooledTx;
+        const tx = chainAt(chain, i);
         this.unindex(tx);
         (included.has(tx.key) ? inc : stale).push(tx);
         out.push(tx);
       }
-      if (count === chain.length) this.accounts.delete(source);
-      else chain.splice(0, count);
+      if (count === chainLength(chain)) this.accounts.delete(source);
+      else this.shorten(source, chain as PooledTx[], count, chainLength(chain));
     }
     this.removed(inc, 'included');
     this.removed(stale, 'stale');
@@ -381,15 +393,26 @@ export class Mempool {
 
   /** Removes `from` and everything after it in its account's chain (a chain never has holes); appends to `out`. */
   private truncateChain(from: PooledTx, out: TxInfo[]): void {
-    const chain = this.accounts.get(from.source) as PooledTx[];
-    const start = Number(from.seq - (chain[0] as PooledTx).seq);
-    for (let i = start; i < chain.length; i++) {
-      const tx = chain[i] as PooledTx;
+    const chain = this.accounts.get(from.source) as Chain;
+    const start = Number(from.seq - chainHead(chain).seq);
+    const length = chainLength(chain);
+    for (let i = start; i < length; i++) {
+      const tx = chainAt(chain, i);
       this.unindex(tx);
       out.push(tx);
     }
     if (start === 0) this.accounts.delete(from.source);
-    else chain.length = start;
+    else this.shorten(from.source, chain as PooledTx[], 0, start);
+  }
+
+  /** Keeps chain[from, to) of a chain of several txs (at least one): the tx alone, or the array cut to it. */
+  private shorten(source: string, chain: PooledTx[], from: number, to: number): void {
+    if (to - from === 1) {
+      this.accounts.set(source, chain[from] as PooledTx);
+      return;
+    }
+    chain.length = to;
+    if (from > 0) chain.splice(0, from);
   }
 
   private rememberSeq(source: string, seq: bigint): void {

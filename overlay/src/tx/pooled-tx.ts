@@ -13,9 +13,10 @@ export class PooledTx implements TxInfo, FeeKey, SlabRecord {
   readonly key: string;
   readonly source: string;
   readonly seq: bigint;
-  readonly fee: bigint;
   readonly ops: number;
   readonly feeNum: number;
+  /** The fee when `feeNum` is not exact (above 2^53), else null: no BigInt kept per tx for the usual fees. */
+  private readonly feeBig: bigint | null;
   /** Envelope bytes (`bytes.length`, without making a view). */
   readonly size: number;
   /** The mempool's ledger tick when it arrived. */
@@ -29,11 +30,15 @@ export class PooledTx implements TxInfo, FeeKey, SlabRecord {
     this.key = tx.key;
     this.source = source;
     this.seq = tx.seq;
-    this.fee = tx.fee;
     this.ops = tx.ops;
     this.feeNum = Number(tx.fee);
+    this.feeBig = Number.isSafeInteger(this.feeNum) ? null : tx.fee;
     this.size = tx.bytes.length;
     this.addedTick = addedTick;
+  }
+
+  get fee(): bigint {
+    return this.feeBig ?? BigInt(this.feeNum);
   }
 
   get storedBytes(): number {
