@@ -72,6 +72,14 @@ function procMem(pid: number): ProcMem {
   return { rssMb: kb('VmRSS'), anonMb: kb('RssAnon'), fileMb: kb('RssFile'), hwmMb: kb('VmHWM') };
 }
 
+/** The node flags a process runs with: those on its command line before the script, and NODE_OPTIONS. */
+function nodeFlags(pid: number): string {
+  const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+  const flags = argv.slice(1, argv.findIndex((a, i) => i > 0 && !a.startsWith('-')));
+  const env = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').find((e) => e.startsWith('NODE_OPTIONS='));
+  return [...flags, ...(env ? [env] : [])].join(' ') || 'none';
+}
+
 /** utime + stime of a process, in ms. */
 function cpuMs(pid: number): number {
   // Fields after the command (which may hold spaces): state is field 3, utime 14, stime 15.
@@ -136,8 +144,10 @@ function paymentsWithRandomFees(count: number, firstAccount: number, shape: Paym
 
 // ---- phases -----------------------------------------------------------------------------------------------------
 
-async function submitAll(client: OverlayClient, txs: Uint8Array[], o: NetOverlay, phase: string, samples: Sample[], offset: number): Promise<number> {
+/** Submits `txs` in batches, sampling memory; returns the ACCEPTED count and the overlay's CPU ms per 1,000 txs. */
+async function submitAll(client: OverlayClient, txs: Uint8Array[], o: NetOverlay, phase: string, samples: Sample[], offset: number) {
   const pid = o.launched.proc.pid!;
+  const cpu0 = cpuMs(pid);
   let accepted = 0;
   for (let i = 0; i < txs.length; i += BATCH) {
     const verdicts = await client.submitTxBatch(txs.slice(i, i + BATCH));
@@ -152,7 +162,7 @@ async function submitAll(client: OverlayClient, txs: Uint8Array[], o: NetOverlay
     }
     samples.push(s);
   }
-  return accepted;
+  return { accepted, cpuMsPer1000: round(((cpuMs(pid) - cpu0) * 1000) / txs.length) };
 }
 
 async function topOverIpc(client: OverlayClient, pid: number) {
@@ -249,22 +259,26 @@ const samples: Sample[] = [];
 let rssStart: ProcMem;
 let afterLoad: Sample;
 let top;
-let acceptedFill = 0;
-let acceptedLoad = 0;
+let fillRun = { accepted: 0, cpuMsPer1000: 0 };
+let loadRun = { accepted: 0, cpuMsPer1000: 0 };
 let fillSecs = 0;
+let overlayFlags = '';
 const one = await startOverlayNet({ n: 1, toml: '[tx]\nverify_signatures = false' });
 try {
   const o = one.overlays[0]!;
   const pid = o.launched.proc.pid!;
   const client = await OverlayClient.connect({ socketPath: o.socketPath, networkPassphrase: PASSPHRASE });
   rssStart = procMem(pid);
+  overlayFlags = nodeFlags(pid);
+  console.log(`  overlay node flags: ${overlayFlags}`);
   const start: Sample = { phase: 'start', submitted: 0, pooled: 0, ...rssStart, ...(await heapMem(o)) };
   printSample(start);
   samples.push(start);
   const t0 = performance.now();
-  acceptedFill = await submitAll(client, fill, o, 'fill', samples, 0);
+  fillRun = await submitAll(client, fill, o, 'fill', samples, 0);
   fillSecs = (performance.now() - t0) / 1000;
-  acceptedLoad = await submitAll(client, load, o, 'load', samples, fill.length);
+  loadRun = await submitAll(client, load, o, 'load', samples, fill.length);
+  console.log(`  overlay CPU per 1,000 txs submitted: ${fillRun.cpuMsPer1000} ms filling, ${loadRun.cpuMsPer1000} ms under load; fill ${fillSecs.toFixed(1)} s`);
   afterLoad = samples.at(-1)!;
   top = await topOverIpc(client, pid);
   console.log(`  GET_TOP_TXS ${TOP_N} of ${afterLoad.pooled}: round trip p50 ${top.roundTripP50Ms.toFixed(2)} ms, p99 ${top.roundTripP99Ms.toFixed(2)} ms; overlay CPU ${top.overlayCpuMsPerRequest.toFixed(2)} ms per request`);
@@ -309,10 +323,11 @@ const file = writeBenchRecord({
   command: commandLine(),
   at: new Date().toISOString(),
   machine: machine.end(),
-  params: { maxTxs, txBytes: shape.bytes, loadTxs, batch: BATCH, feeRateSpread: RATE_SPREAD, topN: TOP_N, topPoolInProcess: TOP_POOL },
+  params: { overlayNodeFlags: overlayFlags, maxTxs, txBytes: shape.bytes, loadTxs, batch: BATCH, feeRateSpread: RATE_SPREAD, topN: TOP_N, topPoolInProcess: TOP_POOL },
   results: {
     rss: { startMb: round(rssStart.rssMb), sampledPeakMb: round(peak), highWaterMarkMb: round(hwm), endMb: round(afterLoad.rssMb) },
-    accepted: { fill: acceptedFill, load: acceptedLoad, fillSecs: round(fillSecs) },
+    accepted: { fill: fillRun.accepted, load: loadRun.accepted, fillSecs: round(fillSecs) },
+    overlayCpuMsPer1000Txs: { fill: fillRun.cpuMsPer1000, load: loadRun.cpuMsPer1000 },
     heapSpacesEndMb: Object.fromEntries(Object.entries(afterLoad.spacesMb ?? {}).map(([k, v]) => [k, round(v)])),
     topOverIpc: top,
     topInProcess: inProcess,
