@@ -202,7 +202,7 @@ export class Overlay extends EventEmitter<OverlayEvents> {
       // The implementation has getMeshPeers; the exported GossipSub interface does not declare it.
       meshPeers: () => (pubsub as { getMeshPeers?(t: string): string[] }).getMeshPeers?.(protocols.scpTopic).length ?? 0,
     });
-    const checker = new EnvelopeChecker(networkId, config.scp.verify_signatures);
+    const checker = new EnvelopeChecker(networkId, config.scp.verify_signatures, config.tx.signature_backend);
     this.quorumSets = new QuorumSets({
       node: this.node,
       protocol: protocols.quorumSet,
@@ -306,6 +306,7 @@ export class Overlay extends EventEmitter<OverlayEvents> {
       maxTxBytes: config.tx.max_tx_bytes,
       batchSize: config.tx.verify_batch,
       threads: config.tx.verify_threads,
+      signatureBackend: config.tx.signature_backend,
       registry,
       log: log.child('checker'),
     });
