@@ -1,6 +1,5 @@
 // The child process of raw-peer-process.ts: one RawPeer (raw-peer.ts) driven over the Node IPC channel, so that a
 // test can SIGKILL it mid-request like a crashed validator. Commands and events are described in raw-peer-process.ts.
-import { multiaddr } from '@multiformats/multiaddr';
 import { FramedStream } from '../../overlay/src/p2p/framed-stream.ts';
 import { TxSetWire } from '../../overlay/src/txset/tx-sets.ts';
 import { toHex } from '../../overlay/src/util/bytes.ts';
@@ -12,11 +11,14 @@ const MAX_TXSET_REQUEST = 64;
 
 const send = (m: ChildMessage) => process.send!(m);
 const peer = await RawPeer.start(process.argv[2]);
+/** The overlay we connected to: SCP envelopes are published once it is reachable on the topic. */
+let overlay: { peerPort: number; peerId: string } | null = null;
 
 async function run(c: ChildCommand): Promise<void> {
   switch (c.op) {
     case 'connect':
-      await peer.node.dial(multiaddr(`/ip4/127.0.0.1/tcp/${c.peerPort}/p2p/${c.peerId}`));
+      overlay = { peerPort: c.peerPort, peerId: c.peerId };
+      await peer.connect(overlay);
       return;
     case 'hold-tx-set-requests':
       // Every request is reported and never answered, its stream never closed: the asker waits on us.
@@ -30,7 +32,8 @@ async function run(c: ChildCommand): Promise<void> {
       });
       return;
     case 'publish-scp':
-      await peer.node.services.pubsub.publish(peer.protocols.scpTopic, Buffer.from(c.envelope, 'base64'));
+      if (overlay === null) throw new Error('publish-scp before connect');
+      await peer.publishScp(overlay, Buffer.from(c.envelope, 'base64'));
       return;
   }
 }

@@ -104,7 +104,7 @@ export class RawPeerProcess {
     );
   }
 
-  /** Dials an overlay over TCP (the overlay then opens its streams to us: gossipsub, tx flood). */
+  /** Connects to an overlay over TCP and opens a tx-flood stream to it (RawPeer.connect). */
   connect(o: { peerPort: number; peerId: string }): Promise<void> {
     return this.command('connect', { peerPort: o.peerPort, peerId: o.peerId });
   }
@@ -114,7 +114,7 @@ export class RawPeerProcess {
     return this.command('hold-tx-set-requests', {});
   }
 
-  /** Publishes bytes on the SCP gossip topic. */
+  /** Publishes bytes on the SCP gossip topic once the connected overlay is reachable there (RawPeer.publishScp). */
   publishScp(envelope: Uint8Array): Promise<void> {
     return this.command('publish-scp', { envelope: Buffer.from(envelope).toString('base64') });
   }
