@@ -4,7 +4,8 @@
 // and propagation latency to all nodes (p50/p99, estimated from mempool counts sampled every POLL_MS).
 // Both modes are counted alike, from the start of injection until every node holds every tx: every tx-flood frame
 // (header included) received, by type, and sent (the two totals must agree: nothing uncounted or lost), and the
-// bytes of the whole peer connections both ways from /peers (every protocol above the transport, for cross-checking).
+// bytes of the whole peer connections both ways from /peers: over TCP (--transport tcp) the bytes on the wire, Noise
+// and Yamux included; over QUIC the stream payloads p2p/traffic.ts could attribute (no QUIC framing; it misses some).
 // Results go to bench-results/flood.json.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
@@ -32,6 +33,8 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '10' },
     modes: { type: 'string', default: 'pull,push' },
     seed: { type: 'string', default: '1' },
+    /** quic (the overlays' default) or tcp: over TCP the connection bytes are the real wire bytes (Noise and Yamux in). */
+    transport: { type: 'string', default: 'quic' },
     /** Extra keys of every overlay's [flood] section, ';'-separated, e.g. 'getdata_timeout_max_ms = 1000' (V2's fixed timeout). */
     'flood-config': { type: 'string', default: '' },
   },
@@ -97,6 +100,8 @@ interface ModeResult {
   bytesOutPerTx: number;
   /** bytesInPerTx by frame type. */
   bytesInPerTxByType: Record<(typeof FRAME_TYPES)[number], number>;
+  /** INV entries queued to peers per unique tx per node, by cause (new, connect, rebroadcast), and left out unsent. */
+  invEntriesPerTx: Record<string, number>;
   /** Whole peer connections (/peers: every protocol above the transport), received and sent, per unique tx per node. */
   connectionBytesPerTx: { in: number; out: number };
   duplicateRatio: number;
@@ -147,7 +152,7 @@ async function runMode(mode: 'pull' | 'push'): Promise<ModeResult> {
   const net: OverlayNet = await startOverlayNet({
     n,
     dials: dialsOf(n, edges),
-    p2p: ['target_outbound = 16', 'max_inbound = 16'],
+    p2p: ['target_outbound = 16', 'max_inbound = 16', ...(values.transport === 'tcp' ? ['quic = false'] : [])],
     toml: `[flood]\nmode = "${mode}"\n${values['flood-config'].replaceAll(';', '\n')}`,
   });
   try {
@@ -192,6 +197,7 @@ async function runMode(mode: 'pull' | 'push'): Promise<ModeResult> {
     const sum = { in: 0, out: 0, connIn: 0, connOut: 0, txs: 0, dup: 0, bodies: 0 };
     const byType = Object.fromEntries(FRAME_TYPES.map((t) => [t, 0])) as Record<(typeof FRAME_TYPES)[number], number>;
     const replyBuckets = new Map<number, number>();
+    const invEntries: Record<string, number> = { new: 0, connect: 0, rebroadcast: 0, skipped: 0 };
     for (const o of net.overlays) {
       const a = after[o.index]!;
       const b = before[o.index]!;
@@ -202,6 +208,8 @@ async function runMode(mode: 'pull' | 'push'): Promise<ModeResult> {
       const bodies = delta('overlay_flood_tx_bodies_received_total');
       const fromPeers = total - injectAt.filter((x) => x === o.index).length;
       for (const t of FRAME_TYPES) byType[t] += delta(`overlay_flood_bytes_total{dir="in",type="${t}"}`);
+      for (const c of ['new', 'connect', 'rebroadcast']) invEntries[c]! += delta(`overlay_flood_announced_total{cause="${c}"}`);
+      invEntries['skipped']! += delta('overlay_flood_inv_skipped_total');
       for (const [k, v] of a.m) {
         const le = /^overlay_flood_getdata_reply_seconds_bucket\{le="([^"]+)"\}$/.exec(k)?.[1];
         if (le === undefined) continue;
@@ -240,6 +248,7 @@ async function runMode(mode: 'pull' | 'push'): Promise<ModeResult> {
       bytesInPerTx: sum.in / sum.txs,
       bytesOutPerTx: sum.out / sum.txs,
       bytesInPerTxByType: Object.fromEntries(FRAME_TYPES.map((t) => [t, byType[t] / sum.txs])) as ModeResult['bytesInPerTxByType'],
+      invEntriesPerTx: Object.fromEntries(Object.entries(invEntries).map(([k, v]) => [k, v / sum.txs])),
       connectionBytesPerTx: { in: sum.connIn / sum.txs, out: sum.connOut / sum.txs },
       duplicateRatio: sum.bodies === 0 ? 0 : sum.dup / sum.bodies,
       replyMs: { p50: 1000 * bucketQuantile(replyBuckets, 0.5), p90: 1000 * bucketQuantile(replyBuckets, 0.9), p99: 1000 * bucketQuantile(replyBuckets, 0.99) },
@@ -258,6 +267,7 @@ for (const mode of modes) {
   results.push(r);
   const types = FRAME_TYPES.map((t) => `${t} ${r.bytesInPerTxByType[t].toFixed(1)}`).join(', ');
   console.log(`\n${mode}: tx ${r.txBytes.toFixed(0)} B; bytes received per unique tx per node ${r.bytesInPerTx.toFixed(0)} B (${types}; sent ${r.bytesOutPerTx.toFixed(0)} B); duplicate bodies ${(100 * r.duplicateRatio).toFixed(2)}%; latency to all nodes p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms (±${POLL_MS} ms)`);
+  console.log(`  INV entries queued per unique tx per node: ${Object.entries(r.invEntriesPerTx).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`);
   console.log(`  whole connections per unique tx per node: in ${r.connectionBytesPerTx.in.toFixed(0)} B, out ${r.connectionBytesPerTx.out.toFixed(0)} B`);
   if (mode === 'pull') console.log(`  GETDATA reply times (bucket bounds): p50 ≤ ${r.replyMs.p50} ms, p90 ≤ ${r.replyMs.p90} ms, p99 ≤ ${r.replyMs.p99} ms`);
   console.log('  node  bytes-in/tx  budget(1.3×size+40×deg)  dup-ratio  timeouts  late  withdrawn  unsolicited  inv-skipped  max-timeout-ms  loop-lag-p99/max-ms');
@@ -299,7 +309,7 @@ const out = {
   command: `node scripts/bench-flood.ts ${process.argv.slice(2).join(' ')}`.trim(),
   at: new Date().toISOString(),
   machine: { cpus: availableParallelism(), model: cpus()[0]?.model ?? '', node: process.version, loadavgStart: load0, loadavgEnd: load1 },
-  params: { nodes: n, degree, rate, durationSec, total, pollMs: POLL_MS, ...(values['flood-config'] ? { floodConfig: values['flood-config'] } : {}) },
+  params: { nodes: n, degree, rate, durationSec, total, pollMs: POLL_MS, transport: values.transport, ...(values['flood-config'] ? { floodConfig: values['flood-config'] } : {}) },
   results,
   goals,
 };
