@@ -31,9 +31,9 @@ const POLL_MS = 20;
 /** Honest payments: ~200 B, as bench-flood's. */
 const TX_BYTES = 200;
 /** How long, after the last injection, every node may take to hold every tx; what is missing then is undelivered. */
-const SETTLE_DEADLINE_MS = 15_000;
+const SETTLE_DEADLINE_MS = 10_000;
 /** How long an attack may take to reach the victim's limit before the honest load starts anyway. */
-const ENGAGE_DEADLINE_MS = 10_000;
+const ENGAGE_DEADLINE_MS = 5_000;
 const LINKS_DEADLINE_MS = 30_000;
 
 /**
