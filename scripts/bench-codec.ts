@@ -1,7 +1,8 @@
 // Codec benchmark: `npm run bench:codec`.
 //
 // 1. In-process: encode, decode and encode+decode rates of three data-plane messages (SUBMIT_TX with a 250-byte tx,
-//    TX_SET_EXTERNALIZED with 1000 hashes, SUBMIT_TX_BATCH of 100 × 250 B).
+//    TX_SET_EXTERNALIZED with 1000 hashes, SUBMIT_TX_BATCH of 100 × 250 B); then the send and receive code of part 2
+//    without the socket, ours against bare, in CPU ns per message (steadier than part 2 on a shared machine).
 // 2. Over a real Unix-domain socket between two processes: this process sends, a forked child receives. "ours" is the
 //    codec as the overlay uses it (FrameWriter on the sender; MessageDecoder, direction-checked, on the receiver);
 //    "bare" is `[len u32 LE][payload]` frames carrying the very same payload bytes, sent with the same number of
