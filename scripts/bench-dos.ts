@@ -22,7 +22,7 @@ import { distribution, median } from './lib/bench/stats.ts';
 import { dialsOf, startOverlayNet, type OverlayNet } from './lib/overlay-net.ts';
 
 // ---- constants --------------------------------------------------------------------------------------------------
-/** Stellar's test network, named explicitly to every overlay's core connection and to the attackers. */
+/** Stellar's test network, named explicitly in every overlay's config, to its core connection and to the attackers. */
 const PASSPHRASE = 'Test SDF Network ; September 2015';
 const VICTIM = 0;
 const INJECT_AT = 1;
@@ -123,7 +123,7 @@ console.log(`bench-dos: ${n} overlays in a ring, ${rate} tx/s for ${durationSec}
 const ring: [number, number][] = Array.from({ length: n }, (_, i) => [i, (i + 1) % n] as [number, number]).map(([a, b]) => [Math.min(a, b), Math.max(a, b)]);
 
 async function runPhase(attack: AttackKind | null): Promise<{ latencies: number[]; sampleEveryMs: number; delivered: number; limit: number; framesAtVictim: number; bans: number; refused: number; stats: AttackStats | null; victimCpuPct: number; attackerCpuPct: number; elapsedSec: number }> {
-  const net: OverlayNet = await startOverlayNet({ n, dials: dialsOf(n, ring), ...(values.root ? { root: join(values.root, attack ?? 'baseline') } : {}) });
+  const net: OverlayNet = await startOverlayNet({ n, dials: dialsOf(n, ring), networkPassphrase: PASSPHRASE, ...(values.root ? { root: join(values.root, attack ?? 'baseline') } : {}) });
   let attacker: Attacker | null = null;
   const cores: CoreConnection[] = [];
   try {
