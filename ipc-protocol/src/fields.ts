@@ -118,7 +118,8 @@ function checkCount(r: ByteReader, n: number, max: number, minItem: number, what
   if (n * minItem > r.remaining) invalid(`${what} ${n} exceeds the payload`, r.frameType);
 }
 
-function checkMax(n: number, max: number, what: string): void {
+/** Refuses (on encode) a list longer than its maximum. */
+export function checkMax(n: number, max: number, what: string): void {
   if (n > max) invalid(`${what} of ${n} elements exceeds the maximum of ${max}`);
 }
 

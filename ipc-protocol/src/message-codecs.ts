@@ -31,7 +31,7 @@ import {
 } from './catalogue.ts';
 import { HASH_SIZE, HEADER_SIZE, MAX_PAYLOAD, MAX_TXS_PER_LIST } from './constants.ts';
 import { ProtocolError } from './errors.ts';
-import { checkHash, type StructField } from './fields.ts';
+import { checkHash, checkMax, type StructField } from './fields.ts';
 
 export interface MessageCodec {
   readonly entry: CatalogueEntry;
@@ -209,11 +209,30 @@ const lean: { [K in MessageName]?: Lean<K> } = {
     },
   },
   // A batch is one view per tx whatever the path; in place, each is `viewOf` rather than `subarray` (~10 ns less).
+  // Its frame is sized first, then claimed once: no reserve and no field step per tx.
   SUBMIT_TX_BATCH: {
     shape: `{requestId:u64,txs:list<sized>[${MAX_TXS_PER_LIST}]}`,
     decodeAt: (b, s, e) => {
       const txs = e - s < 8 ? undefined : sizedListAt(b, s + 8, e, MAX_TXS_PER_LIST);
       return txs === undefined ? undefined : { type: 'SUBMIT_TX_BATCH', requestId: readU64(b, s), txs };
+    },
+    frame: (w, m, max) => {
+      const { requestId, txs } = m;
+      checkU64(requestId, 'requestId');
+      const n = txs.length;
+      checkMax(n, MAX_TXS_PER_LIST, 'txs');
+      let len = 12;
+      for (let i = 0; i < n; i++) len += 4 + txs[i]!.length;
+      let at = claimFrame(w, MsgType.SUBMIT_TX_BATCH, len, max);
+      w.putU64(at, requestId);
+      w.putU32(at + 8, n);
+      at += 12;
+      for (let i = 0; i < n; i++) {
+        const tx = txs[i]!;
+        w.putU32(at, tx.length);
+        w.putBytes(at + 4, tx);
+        at += 4 + tx.length;
+      }
     },
   },
 };
