@@ -92,6 +92,9 @@ interface HeapMem {
   heapUsedMb: number;
   heapTotalMb: number;
   externalMb: number;
+  /** The mempool's slabs (part of external): allocated, and the envelope bytes they hold. */
+  slabMb: number;
+  mempoolMb: number;
   /** V8 heap spaces' used sizes (new, old, code, large object, ...). */
   spacesMb: Record<string, number>;
 }
@@ -106,6 +109,8 @@ async function heapMem(o: NetOverlay): Promise<HeapMem> {
     heapUsedMb: one('nodejs_heap_size_used_bytes'),
     heapTotalMb: one('nodejs_heap_size_total_bytes'),
     externalMb: one('nodejs_external_memory_bytes'),
+    slabMb: one('mempool_slab_bytes'),
+    mempoolMb: one('mempool_bytes'),
     spacesMb,
   };
 }
@@ -119,7 +124,7 @@ interface Sample extends ProcMem, Partial<HeapMem> {
 const round = (x: number) => Math.round(x * 10) / 10;
 
 function printSample(s: Sample): void {
-  const heap = s.heapUsedMb === undefined ? '' : `; heap ${s.heapUsedMb.toFixed(0)}/${s.heapTotalMb!.toFixed(0)} MB, external ${s.externalMb!.toFixed(0)} MB`;
+  const heap = s.heapUsedMb === undefined ? '' : `; heap ${s.heapUsedMb.toFixed(0)}/${s.heapTotalMb!.toFixed(0)} MB, external ${s.externalMb!.toFixed(0)} MB (slabs ${s.slabMb!.toFixed(0)} for ${s.mempoolMb!.toFixed(0)} of txs)`;
   console.log(`  ${s.phase.padEnd(5)} ${String(s.submitted).padStart(7)} sent, ${String(s.pooled).padStart(6)} pooled: RSS ${s.rssMb.toFixed(0)} MB (anon ${s.anonMb.toFixed(0)}, file ${s.fileMb.toFixed(0)})${heap}`);
 }
 
@@ -317,6 +322,7 @@ const toRow = (s: Sample) => ({
   heapUsedMb: round(s.heapUsedMb ?? NaN),
   heapTotalMb: round(s.heapTotalMb ?? NaN),
   externalMb: round(s.externalMb ?? NaN),
+  slabMb: round(s.slabMb ?? NaN),
 });
 const file = writeBenchRecord({
   bench: 'mempool',
