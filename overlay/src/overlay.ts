@@ -172,6 +172,7 @@ export class Overlay extends EventEmitter<OverlayEvents> {
       quicPort: p2p.quic ? (p2p.peer_port === 0 ? 0 : p2p.peer_port + p2p.quic_port_offset) : null,
       gater: gate.gater,
       maxConnections: recommendedMaxConnections(p2p),
+      maxPendingInbound: p2p.max_pending_inbound,
       dht: p2p.dht,
       dhtRefreshMs: p2p.dht_refresh_ms,
       traffic: this.traffic,

@@ -14,6 +14,11 @@ export const DEFAULTS = {
   targetOutbound: 8,
   /** stellar-core MAX_ADDITIONAL_PEER_CONNECTIONS (inbound limit 64). */
   maxInbound: 64,
+  /**
+   * Ours: inbound connections libp2p lets be mid-handshake at once (its default, 10, is counted before our gater:
+   * ten silent connections from ten addresses kept everyone else out for the upgrade timeout; bench-dos).
+   */
+  maxPendingInbound: 64,
   /** Ours: inbound connections accepted per remote IP per minute before refusing. */
   inboundPerIpPerMinute: 30,
   /** Ours: redial backoff for known/preferred peers (doubles up to the max). */

@@ -42,6 +42,7 @@ export const configSchema = z.strictObject({
       preferred_peers_only: z.boolean().default(false),
       target_outbound: nonNegative.default(DEFAULTS.targetOutbound),
       max_inbound: nonNegative.default(DEFAULTS.maxInbound),
+      max_pending_inbound: positive.default(DEFAULTS.maxPendingInbound),
       inbound_per_ip_per_minute: positive.default(DEFAULTS.inboundPerIpPerMinute),
       reconnect_min_ms: positive.default(DEFAULTS.reconnectMinMs),
       reconnect_max_ms: positive.default(DEFAULTS.reconnectMaxMs),

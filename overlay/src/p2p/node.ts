@@ -36,6 +36,8 @@ export interface NodeOptions {
   gater: ConnectionGater;
   /** Hard ceiling on connections (inbound + outbound + slack for DHT queries). */
   maxConnections: number;
+  /** Inbound connections allowed mid-handshake at once (libp2p counts them before the gater runs); default libp2p's. */
+  maxPendingInbound?: number;
   dht: boolean;
   /** Kademlia self-query (routing table refresh) interval; kad-dht's default when absent. */
   dhtRefreshMs?: number;
@@ -110,6 +112,7 @@ export async function createOverlayNode(opts: NodeOptions): Promise<OverlayNode>
       maxConnections: opts.maxConnections,
       dialTimeout: DIAL_TIMEOUT_MS,
       inboundUpgradeTimeout: INBOUND_UPGRADE_TIMEOUT_MS,
+      ...(opts.maxPendingInbound === undefined ? {} : { maxIncomingPendingConnections: opts.maxPendingInbound }),
       // Our own per-address limiter (peers/inbound-limiter.ts) does this, with a metric.
       inboundConnectionThreshold: Number.MAX_SAFE_INTEGER,
       reconnectRetries: 0, // the peer manager owns reconnection, with backoff

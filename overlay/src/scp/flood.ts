@@ -8,7 +8,7 @@ import { TopicValidatorResult } from '@libp2p/gossipsub';
 import { createTopicScoreParams, validateTopicScoreParams, type TopicScoreParams } from '@libp2p/gossipsub/score';
 import type { OverlayNode } from '../p2p/node.ts';
 import { BoundedSet } from '../util/bounded.ts';
-import type { Logger } from '../util/log.ts';
+import { rateLimited, type Logger } from '../util/log.ts';
 import type { CheckedEnvelope, EnvelopeChecker } from './envelope.ts';
 import type { ScpMetrics } from './metrics.ts';
 
@@ -17,6 +17,8 @@ import type { ScpMetrics } from './metrics.ts';
  * when one does. Older ones are left to SCP state sync, as stellar-core does on connect.
  */
 const PENDING_MAX = 1000;
+/** Ours: and at most this many bytes of them (an SCP envelope is a few hundred bytes; core could send 16 MiB ones). */
+const PENDING_MAX_BYTES = 4 * 1024 * 1024;
 const PENDING_MAX_AGE_MS = 30_000;
 /** Ours: how often held envelopes look for a reachable subscriber (no event marks an outbound stream opening). */
 const PENDING_RETRY_MS = 100;
@@ -69,12 +71,16 @@ export class ScpFlood {
   private readonly opts: ScpFloodOptions;
   private readonly seen: BoundedSet<string>;
   private pending: { bytes: Uint8Array; at: number }[] = [];
+  private pendingBytes = 0;
+  /** Core's unverifiable envelopes are logged at error, rate-limited: a core in a loop must not flood the log. */
+  private readonly coreErrors: Logger;
   private readonly onSubscriptionChange = () => void this.flushPending();
   private retry: NodeJS.Timeout | null = null;
 
   constructor(opts: ScpFloodOptions) {
     this.opts = opts;
     this.seen = new BoundedSet(opts.seenCapacity);
+    this.coreErrors = rateLimited(opts.log);
   }
 
   start(): void {
@@ -96,6 +102,7 @@ export class ScpFlood {
     if (this.retry) clearTimeout(this.retry);
     this.retry = null;
     this.pending = [];
+    this.pendingBytes = 0;
   }
 
   /** Floods an envelope from our core. It is remembered so it never comes back to core. */
@@ -106,7 +113,7 @@ export class ScpFlood {
       this.opts.metrics.seen.set(this.seen.size);
     } else {
       // Core's own envelope failing our check means a config mismatch (network passphrase): say so loudly.
-      this.opts.log.error('core broadcast an SCP envelope that does not verify; flooding it anyway', {
+      this.coreErrors.error('core broadcast an SCP envelope that does not verify; flooding it anyway', {
         reason: verdict.reason,
       });
     }
@@ -116,8 +123,9 @@ export class ScpFlood {
     if (this.reachable() === 0) {
       // Published now it would reach nobody and then be refused as a duplicate on re-broadcast: hold it.
       this.pending.push({ bytes: copy, at: Date.now() });
-      if (this.pending.length > PENDING_MAX) {
-        this.pending.shift();
+      this.pendingBytes += copy.length;
+      while (this.pending.length > PENDING_MAX || this.pendingBytes > PENDING_MAX_BYTES) {
+        this.pendingBytes -= this.pending.shift()!.bytes.length;
         this.opts.metrics.pendingDropped.inc();
       }
       this.opts.metrics.pending.set(this.pending.length);
@@ -166,6 +174,7 @@ export class ScpFlood {
     const batch = this.pending.filter((p) => p.at >= cutoff);
     this.opts.metrics.pendingDropped.inc(this.pending.length - batch.length);
     this.pending = [];
+    this.pendingBytes = 0;
     this.opts.metrics.pending.set(0);
     for (const p of batch) {
       await this.publish(p.bytes).catch((err) => this.opts.log.warn('publishing a held envelope failed', { err }));
