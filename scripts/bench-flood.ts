@@ -22,8 +22,9 @@ const POLL_MS = 20;
 /** How long to wait, after the last injection, for every node to hold every tx. */
 const SETTLE_DEADLINE_MS = 60_000;
 const FRAME_TYPES = ['inv', 'getdata', 'txs', 'notfound'] as const;
-/** Core connections tried this many times each before the run fails. */
-const HELLO_ATTEMPTS = 3;
+/** Core connections are tried again until this deadline, this long apart. */
+const CORE_CONNECT_DEADLINE_MS = 60_000;
+const CORE_CONNECT_RETRY_MS = 500;
 
 const { values } = parseArgs({
   options: {
@@ -134,14 +135,20 @@ async function snapshot(o: NetOverlay): Promise<Snapshot> {
   return { m, connIn: peers.reduce((a, p) => a + p.bytesIn, 0), connOut: peers.reduce((a, p) => a + p.bytesOut, 0) };
 }
 
-/** One at a time, and again on a HELLO timeout: eight overlays starting on a loaded machine can take seconds to answer. */
+/**
+ * One at a time, and again on a HELLO timeout: eight overlays starting on a loaded machine can take seconds to
+ * answer (and, until the overlay sees the abandoned connection close, it refuses the next as ALREADY_CONNECTED).
+ */
 async function openCore(o: NetOverlay): Promise<CoreConnection> {
-  for (let attempt = 1; ; attempt++) {
+  const end = Date.now() + CORE_CONNECT_DEADLINE_MS;
+  for (;;) {
     try {
       return await CoreConnection.open({ socketPath: o.socketPath, networkPassphrase: DEFAULT_NETWORK_PASSPHRASE, software: 'bench-flood' });
     } catch (err) {
-      if (attempt >= HELLO_ATTEMPTS || (err as { code?: string }).code !== 'TIMEOUT') throw err;
-      console.log(`node ${o.index}: no HELLO_ACK yet, trying again`);
+      const code = (err as { code?: string }).code;
+      if (Date.now() > end || (code !== 'TIMEOUT' && code !== 'ALREADY_CONNECTED')) throw err;
+      console.log(`node ${o.index}: ${code} on HELLO, trying again`);
+      await new Promise((r) => setTimeout(r, CORE_CONNECT_RETRY_MS));
     }
   }
 }
