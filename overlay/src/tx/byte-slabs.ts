@@ -2,9 +2,9 @@
 // Uint8Array of its own costs ~800 bytes of RSS (the JS ArrayBuffer and view objects, the backing store's native
 // bookkeeping, malloc rounding), the same bytes in a slab cost themselves. Records are appended (bump allocation) and
 // never overwritten, so a view taken of a record stays valid after the record is released or moved (it keeps its old
-// slab alive until the view is dropped). A slab fallen below 3/4 live is compacted: its live records are copied to
-// the current slab and it is dropped, so the slabs hold at most 4/3 of the live bytes (about 8/7 when removals are
-// spread evenly, as evictions are), for at most 3 bytes copied per byte released.
+// slab alive until the view is dropped). A slab fallen below half live is compacted: its live records are copied to
+// the current slab and it is dropped, so the slabs hold at most twice the live bytes (about 4/3 when removals are
+// spread evenly, as evictions are), for at most one byte copied per byte released.
 
 // ---- constants --------------------------------------------------------------------------------------------------
 /** Ours: 1 MiB slabs (~3,500 txs of 256 B); 128 of them for a full default mempool of small txs. */
@@ -13,10 +13,11 @@ export const SLAB_BYTES = 1 << 20;
 const OWN_SLAB_OVER = SLAB_BYTES / 8;
 /**
  * Ours: a slab other than the current one is compacted once its live bytes fall below this share of its used bytes.
- * Measured (bench-mempool, a full pool under evicting load): 0.5 held the slabs at 1.41 × the live bytes, 0.75 at
- * 1.14 × (see docs/bench/notes/mempool.md); the copying costs less than a microsecond per released tx.
+ * Measured (bench-mempool, a full pool under evicting load, A/B twice): 0.5 held the slabs at 1.41 × the live bytes
+ * and the overlay at 316–319 MB RSS; 0.75 held them at 1.12 × but the overlay at 336 MB: the extra slabs it frees
+ * and allocates (up to 3 bytes copied per byte released) leave more of malloc's memory fragmented than they save.
  */
-export const COMPACT_BELOW = 0.75;
+export const COMPACT_BELOW = 0.5;
 
 /** One shared buffer; `members` are the records placed in it and not released (their `slot` is their index). */
 export interface Slab {

@@ -24,9 +24,16 @@ export interface TxIntakeOptions {
   registry: Registry;
 }
 
+type Origin = 'core' | 'peer';
+
 export class TxIntake {
   private readonly opts: TxIntakeOptions;
   private readonly outcomes;
+  /**
+   * The counter's children by origin, status and reason, bound on first use: counting with a labels object makes
+   * prom-client build and hash a label string for every tx. Bounded by the protocol's statuses × reasons × 2.
+   */
+  private readonly children = new Map<Origin, Map<TxStatusName, Map<TxReasonName, Counter.Internal>>>();
 
   constructor(opts: TxIntakeOptions) {
     this.opts = opts;
@@ -51,7 +58,7 @@ export class TxIntake {
   }
 
   private admit(c: CheckOutcome, from: string | null): Verdict {
-    const origin = from === null ? 'core' : 'peer';
+    const origin: Origin = from === null ? 'core' : 'peer';
     let v: Verdict;
     if (!c.ok) {
       const status = c.reason === 'RATE_LIMITED' ? 'TRY_AGAIN_LATER' : 'INVALID';
@@ -68,7 +75,17 @@ export class TxIntake {
         v = { status: r.status, reason: r.reason, hash: c.tx.hash };
       }
     }
-    this.outcomes.inc({ origin, status: v.status, reason: v.reason });
+    this.count(origin, v.status, v.reason);
     return v;
+  }
+
+  private count(origin: Origin, status: TxStatusName, reason: TxReasonName): void {
+    let byStatus = this.children.get(origin);
+    if (byStatus === undefined) this.children.set(origin, (byStatus = new Map()));
+    let byReason = byStatus.get(status);
+    if (byReason === undefined) byStatus.set(status, (byReason = new Map()));
+    let child = byReason.get(reason);
+    if (child === undefined) byReason.set(reason, (child = this.outcomes.labels(origin, status, reason)));
+    child.inc();
   }
 }
