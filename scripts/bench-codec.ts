@@ -281,11 +281,16 @@ function receiver(socketPath: string): void {
     };
     let feed: (chunk: Buffer) => void;
     if (mode === 'ours') {
-      // What the overlay's core session does: one long-lived handler object, frames decoded in place.
+      // What the overlay's core session is to do: one long-lived handler object, frames decoded in place, SUBMIT_TX
+      // as its fields (the overlay's intake needs only the tx).
       const decoder = new MessageDecoder({ direction: 'toOverlay' });
       const handler: MessageHandler<ToOverlayMessage> = {
         onMessage: (msg) => {
           sink += consume(msg);
+          if (++got === expected) finish();
+        },
+        onSubmitTx: (tx) => {
+          sink += tx.length;
           if (++got === expected) finish();
         },
         onBadFrame: (err) => fail(err),
@@ -614,6 +619,7 @@ function pathsInProcess(c: Case): Pick<InProcessResult, 'sendNsPerMsg' | 'receiv
   const decoder = new MessageDecoder({ direction: 'toOverlay' });
   const handler: MessageHandler<ToOverlayMessage> = {
     onMessage: (msg) => void (sink2 += consume(msg)),
+    onSubmitTx: (tx) => void (sink2 += tx.length),
     onBadFrame: (err) => {
       throw err;
     },

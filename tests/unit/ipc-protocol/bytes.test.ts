@@ -2,7 +2,7 @@
 // writer's claim/put stores against its appending methods.
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { ByteReader, ByteWriter, ProtocolError, readI64, readU32, readU64, viewOf } from '#ipc-protocol';
+import { ByteReader, ByteWriter, ProtocolError, readI64, readI64Exact, readU32, readU64, viewOf } from '#ipc-protocol';
 
 const TWO_31 = 2n ** 31n;
 const TWO_32 = 2n ** 32n;
@@ -47,6 +47,17 @@ describe('ipc-protocol bytes', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+
+  it('reads i64 as a number exactly when -2⁵³ ≤ value < 2⁵³, else as the bigint', () => {
+    const check = (v: bigint): void => {
+      const got = readI64Exact(le((dv) => dv.setBigInt64(0, v, true), 1), 1);
+      const exact = v >= -TWO_53 && v < TWO_53;
+      expect(typeof got, String(v)).to.equal(exact ? 'number' : 'bigint');
+      expect(BigInt(got), String(v)).to.equal(v);
+    };
+    for (const v of I64_EDGES) check(v);
+    fc.assert(fc.property(fc.bigInt({ min: -TWO_63, max: TWO_63 - 1n }), check), { numRuns: 2000 });
   });
 
   it('reads u32 at an offset as an unsigned number', () => {

@@ -35,6 +35,16 @@ class Recorder implements MessageHandler<Message> {
   }
 }
 
+/** As Recorder, with onSubmitTx: each SUBMIT_TX recorded as the message it stands for (fee back to a bigint). */
+class SubmitTxRecorder extends Recorder {
+  fast = 0;
+  onSubmitTx(tx: Uint8Array, numOps: number, fee: number | bigint): void {
+    this.fast++;
+    if (typeof fee === 'number') expect(Number.isSafeInteger(fee) || Math.abs(fee) === 2 ** 53, String(fee)).to.equal(true);
+    this.out.push({ ok: { type: 'SUBMIT_TX', fee: BigInt(fee), numOps, tx }, type: 10 });
+  }
+}
+
 /** The reference: FrameDecoder + decodeMessage. */
 function reference(chunks: Uint8Array[], direction: Direction): Outcome[] {
   const out: Outcome[] = [];
@@ -52,9 +62,8 @@ function reference(chunks: Uint8Array[], direction: Direction): Outcome[] {
   return out;
 }
 
-function decodeAll(chunks: Uint8Array[], direction: Direction): Outcome[] {
+function decodeAll(chunks: Uint8Array[], direction: Direction, rec = new Recorder()): Outcome[] {
   const decoder = new MessageDecoder({ direction });
-  const rec = new Recorder();
   for (const c of chunks) decoder.push(c, rec);
   expect(decoder.buffered).to.equal(0);
   return rec.out;
@@ -111,15 +120,50 @@ describe('MessageDecoder', () => {
     });
   }
 
-  it('yields the same outcomes for any split or coalescing of the stream', () => {
+  it('yields the same outcomes for any split or coalescing of the stream, with or without onSubmitTx', () => {
     const stream = Buffer.concat(mixedFrames());
     fc.assert(
-      fc.property(fc.array(fc.nat(), { maxLength: 40 }), fc.constantFrom<Direction>('toOverlay', 'toCore'), (cuts, direction) => {
-        const chunks = splitAt(stream, cuts);
-        expect(decodeAll(chunks, direction)).to.deep.equal(reference(chunks, direction));
-      }),
+      fc.property(
+        fc.array(fc.nat(), { maxLength: 40 }),
+        fc.constantFrom<Direction>('toOverlay', 'toCore'),
+        fc.boolean(),
+        (cuts, direction, fast) => {
+          const chunks = splitAt(stream, cuts);
+          const rec = fast ? new SubmitTxRecorder() : new Recorder();
+          expect(decodeAll(chunks, direction, rec)).to.deep.equal(reference(chunks, direction));
+        },
+      ),
       { numRuns: 150 },
     );
+  });
+
+  it('hands SUBMIT_TX to onSubmitTx, fee as a number when exact, and nothing else', () => {
+    const fees = [0n, 100n, -1n, 2n ** 31n, 2n ** 32n + 5n, 2n ** 53n - 1n, -(2n ** 53n), 2n ** 53n, -(2n ** 53n) - 1n, 2n ** 63n - 1n, -(2n ** 63n)];
+    const msgs: Message[] = fees.map((fee, i) => ({ type: 'SUBMIT_TX', fee, numOps: i, tx: randomBytes(i * 3) }));
+    msgs.push({ type: 'BROADCAST_SCP', envelope: randomBytes(5) });
+    const frames = [...msgs.map((m) => encodeFrame(m)), rawFrame(10, Buffer.alloc(11))];
+    const seen: (number | bigint)[] = [];
+    const rec = new SubmitTxRecorder();
+    const spy: MessageHandler<Message> = {
+      onMessage: (m, t) => rec.onMessage(m, t),
+      onBadFrame: (e, t, p) => rec.onBadFrame(e, t, p),
+      onSubmitTx: (tx, numOps, fee) => {
+        seen.push(fee);
+        rec.onSubmitTx(tx, numOps, fee);
+      },
+    };
+    new MessageDecoder({ direction: 'toOverlay' }).push(Buffer.concat(frames), spy);
+    expect(rec.fast).to.equal(fees.length);
+    expect(seen.map((f) => typeof f)).to.deep.equal(fees.map((f) => (f >= -(2n ** 53n) && f < 2n ** 53n ? 'number' : 'bigint')));
+    expect(seen.map((f) => BigInt(f))).to.deep.equal(fees);
+    expect(rec.out.map((o) => ('ok' in o ? o.ok : o.bad))).to.deep.equal([...msgs, 'MALFORMED_PAYLOAD']);
+  });
+
+  it('never calls onSubmitTx on the core side: SUBMIT_TX there is WRONG_DIRECTION', () => {
+    const rec = new SubmitTxRecorder();
+    new MessageDecoder({ direction: 'toCore' }).push(encodeFrame({ type: 'SUBMIT_TX', fee: 1n, numOps: 1, tx: Buffer.alloc(3) }), rec);
+    expect(rec.fast).to.equal(0);
+    expect(rec.out.map((o) => ('bad' in o ? o.bad : 'ok'))).to.deep.equal(['WRONG_DIRECTION']);
   });
 
   it('decodes a stream of thousands of frames fed one byte at a time', () => {
