@@ -5,8 +5,8 @@
 // Structures: txs by key (insertion order = age, which expiry walks from the front), chains by account, one sorted
 // list of the same txs (best fee rate first: `top` and tx sets read its front, eviction its back), the txs' bytes in
 // slabs, bans (insertion order = expiry order) and the last externalized seq of recently seen accounts. Everything
-// is bounded by max_txs or a multiple of it. Memory per pending tx: one PooledTx, its bytes + 32 in a slab, a
-// slot in the sorted list and in two maps (see docs/bench/notes/mempool.md for the figures).
+// is bounded by max_txs or a multiple of it. Memory per pending tx: one PooledTx, its bytes in a slab, a slot in
+// the sorted list and in two maps (see docs/bench/notes/mempool.md for the figures).
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { TxReasonName } from '#ipc-protocol';
 import { LruMap } from '../util/bounded.ts';
@@ -85,7 +85,7 @@ export class Mempool {
   private readonly accounts = new Map<string, Chain>();
   /** Every pending tx, best first (`bestFirst`); the back is the eviction order. */
   private readonly order = new SortedList<PooledTx>(bestFirst);
-  /** [hash ‖ envelope] of every pending tx. */
+  /** The envelope of every pending tx. */
   private readonly slabs = new ByteSlabs();
   /** Banned hash → tick at which the ban lifts. Read with `has`/`peek` only, so insertion order = lifting order. */
   private readonly bans: LruMap<string, number>;
@@ -379,7 +379,7 @@ export class Mempool {
   private index(e: PooledTx, tx: TxInfo): void {
     this.byKey.set(e.key, e);
     this.order.insert(e);
-    this.slabs.place(e, tx.hash, tx.bytes);
+    this.slabs.place(e, tx.bytes);
     this.totalBytes += e.size;
   }
 

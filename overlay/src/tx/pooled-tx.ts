@@ -1,13 +1,11 @@
-// A pending tx as the mempool keeps it: one object per tx, its hash and envelope bytes in the mempool's slabs
-// (tx/byte-slabs.ts) rather than in two ArrayBuffers of their own, its source account string shared with the
-// account's other txs. It is the TxInfo the mempool hands out (get, top, chains, removals): `hash` and `bytes` are
-// views made on each read, so readers that keep them keep a view, not the pool's record.
+// A pending tx as the mempool keeps it: one object per tx, its envelope bytes in the mempool's slabs
+// (tx/byte-slabs.ts) rather than in an ArrayBuffer of their own, its source account string shared with the
+// account's other txs, its hash kept only as the hex key. It is the TxInfo the mempool hands out (get, top, chains,
+// removals): `bytes` is a view made on each read (readers that keep it keep a view, not the pool's record), `hash`
+// a 32-byte Buffer decoded from the key on each read (Node's small-buffer pool: no ArrayBuffer of its own).
 import { ByteSlabs, type Slab, type SlabRecord } from './byte-slabs.ts';
 import type { FeeKey } from './fee-order.ts';
 import type { TxInfo } from './types.ts';
-
-/** SHA-256: the record is [hash ‖ envelope]. */
-const HASH_BYTES = 32;
 
 export class PooledTx implements TxInfo, FeeKey, SlabRecord {
   readonly key: string;
@@ -42,14 +40,14 @@ export class PooledTx implements TxInfo, FeeKey, SlabRecord {
   }
 
   get storedBytes(): number {
-    return HASH_BYTES + this.size;
+    return this.size;
   }
 
   get hash(): Uint8Array {
-    return ByteSlabs.view(this, 0, HASH_BYTES);
+    return Buffer.from(this.key, 'hex');
   }
 
   get bytes(): Uint8Array {
-    return ByteSlabs.view(this, HASH_BYTES, this.size);
+    return ByteSlabs.view(this, 0, this.size);
   }
 }
