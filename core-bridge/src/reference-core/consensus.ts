@@ -80,7 +80,7 @@ export class Consensus {
   slot: number;
   round = 0;
   phase: Phase = 'waiting';
-  /** When the current slot starts (period-aligned), then when the current round times out. */
+  /** When the current slot starts (on the period grid, or at once after a late close); see `closed`. */
   slotStartAt: number;
   roundDeadline: number;
   private votedRound = -1;
