@@ -4,7 +4,8 @@
 // (the overlay's /metrics). Then GET_TOP_TXS(1000) against the full pool (round trip and overlay CPU per request),
 // top(1000) of a 60,000-tx Mempool in this process, and the memory of one verify worker thread (two more overlays
 // with 1 and 3 workers fed the same txs: the difference / 2). Writes bench-results/mempool.json.
-//   node scripts/bench-mempool.ts [--load 50000] [--skip-workers]
+//   node scripts/bench-mempool.ts [--load 50000] [--skip-workers] [--overlay-node-options="--max-semi-space-size=4"]
+// --overlay-node-options: NODE_OPTIONS for the overlays only (V8 heap flags; the record names the flags they ran with).
 import { readFileSync } from 'node:fs';
 import { randomBytes, randomInt } from 'node:crypto';
 import { parseArgs } from 'node:util';
@@ -51,9 +52,12 @@ const { values } = parseArgs({
   options: {
     load: { type: 'string', default: '50000' },
     'skip-workers': { type: 'boolean', default: false },
+    'overlay-node-options': { type: 'string' },
   },
 });
 const maxTxs = DEFAULTS.mempoolMaxTxs;
+// Overlays are spawned with this process's environment: set their NODE_OPTIONS now, after this process started.
+if (values['overlay-node-options'] !== undefined) process.env['NODE_OPTIONS'] = values['overlay-node-options'];
 const loadTxs = Number(values.load);
 
 // ---- measuring the overlay process ------------------------------------------------------------------------------
