@@ -186,7 +186,8 @@ async function topOverIpc(client: OverlayClient, pid: number) {
   }
   const overlayCpuMsPerRequest = (cpuMs(pid) - cpu0) / TOP_REQUESTS;
   rtt.sort((a, b) => a - b);
-  return { requests: TOP_REQUESTS, roundTripP50Ms: percentileOfSorted(rtt, 50), roundTripP99Ms: percentileOfSorted(rtt, 99), overlayCpuMsPerRequest };
+  const ms = (x: number) => Math.round(x * 1000) / 1000;
+  return { requests: TOP_REQUESTS, roundTripP50Ms: ms(percentileOfSorted(rtt, 50)), roundTripP99Ms: ms(percentileOfSorted(rtt, 99)), overlayCpuMsPerRequest: ms(overlayCpuMsPerRequest) };
 }
 
 /** Synthetic pending txs: `accounts` sources with `perAccount` consecutive seqs each, random fee rates. */
@@ -235,7 +236,8 @@ function topInProcess() {
   const build = () =>
     buildTxSet({ previousLedgerHash: new Uint8Array(32), maxOps: TOP_N, maxBytes: DEFAULTS.mempoolMaxBytes, chains: pool.chains() });
   const buildMs = time(build);
-  return { pooled: pool.size, topMs, topAfterChangeMs, buildTxSet1000OpsMs: buildMs };
+  const ms = (x: number) => Math.round(x * 1000) / 1000;
+  return { pooled: pool.size, topMs: ms(topMs), topAfterChangeMs: ms(topAfterChangeMs), buildTxSet1000OpsMs: ms(buildMs) };
 }
 
 async function workerProbe(txs: Uint8Array[]) {
@@ -253,7 +255,8 @@ async function workerProbe(txs: Uint8Array[]) {
     }
   }
   const [a, b] = PROBE_THREADS;
-  return { probeTxs: txs.length, ...out, perWorkerMb: (out[`rssMbWith${b}`]! - out[`rssMbWith${a}`]!) / (b - a) };
+  for (const k of Object.keys(out)) out[k] = round(out[k]!);
+  return { probeTxs: txs.length, ...out, perWorkerMb: round((out[`rssMbWith${b}`]! - out[`rssMbWith${a}`]!) / (b - a)) };
 }
 
 // ---- run --------------------------------------------------------------------------------------------------------
@@ -338,7 +341,7 @@ const file = writeBenchRecord({
     rss: { startMb: round(rssStart.rssMb), sampledPeakMb: round(peak), highWaterMarkMb: round(hwm), endMb: round(afterLoad.rssMb) },
     accepted: { fill: fillRun.accepted, load: loadRun.accepted, fillSecs: round(fillSecs) },
     overlayCpuMsPer1000Txs: { fill: fillRun.cpuMsPer1000, load: loadRun.cpuMsPer1000 },
-    heapSpacesEndMb: Object.fromEntries(Object.entries(afterLoad.spacesMb ?? {}).map(([k, v]) => [k, round(v)])),
+    heapSpacesEndMb: Object.fromEntries(Object.entries(afterLoad.spacesMb ?? {}).filter(([, v]) => v >= 0.1).map(([k, v]) => [k, round(v)])),
     topOverIpc: top,
     topInProcess: inProcess,
     verifyWorker: workers,
