@@ -12,6 +12,7 @@ import { isFloodRecord, renderFlood } from './lib/bench/report/flood.ts';
 import { isCommonRecord, renderGeneric } from './lib/bench/report/generic.ts';
 import { isIpcRecord, renderIpc } from './lib/bench/report/ipc.ts';
 import { notes, type Section } from './lib/bench/report/section.ts';
+import { isSoakRecord, renderSoak } from './lib/bench/report/soak.ts';
 
 const ROOT = new URL('../', import.meta.url).pathname;
 
@@ -28,6 +29,7 @@ function render(name: string, data: unknown): Omit<Section, 'title' | 'bench'> {
   if (name === 'codec' && isCodecJson(data)) return renderCodec(data);
   if (name === 'ipc' && isIpcRecord(data)) return renderIpc(data);
   if (name === 'flood' && isFloodRecord(data)) return renderFlood(data);
+  if (name === 'soak' && isSoakRecord(data)) return renderSoak(data);
   if (isCommonRecord(data)) return renderGeneric(data);
   return { markdown: `_bench-results/${name}.json is in a format this report does not know; see the file itself._`, charts: [] };
 }

@@ -1,5 +1,6 @@
 // `node scripts/soak.ts [--minutes 10] [--tps 200]`: the local network (4 validators, overlay + reference core each)
-// under load for N minutes, sampling the RSS of every process each second (and the overlays' V8 heap). The report
+// under load for N minutes, sampling the RSS of every process each second and its V8 heap in use every 5 s (from
+// each process's /metrics). The report
 // compares each process's memory at the end with the start of the steady state (after a warm-up): flat means
 // end / start ≤ 1.2. Writes bench-results/soak.json; exits 1 when a process grew past that.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { LoadGenerator } from '../core-bridge/src/loadgen/load-generator.ts';
 import { createLogger } from '../overlay/src/util/log.ts';
 import { machineInfo } from './lib/bench/machine.ts';
 import { rssMb } from './lib/bench/proc-mem.ts';
+import { metricsOf } from './lib/bench/propagation.ts';
 import { commandLine, goal, writeBenchRecord } from './lib/bench/results.ts';
 import { PASSPHRASE, coreStats, validatorNet } from './lib/validator-net.ts';
 
@@ -19,6 +21,10 @@ const MAX_GROWTH = 1.2;
 const warmupSec = (total: number) => Math.min(180, Math.max(60, total / 5));
 /** Samples averaged at each end, so one GC does not decide the verdict. */
 const WINDOW = 30;
+/** Seconds between heap samples (an HTTP scrape of /metrics each). */
+const HEAP_EVERY_SEC = 5;
+/** prom-client's default metric of the V8 heap in use (the overlay's registry prefixes it). */
+const HEAP_METRIC = 'nodejs_heap_size_used_bytes';
 
 const { values } = parseArgs({
   options: { minutes: { type: 'string', default: '10' }, tps: { type: 'string', default: '200' }, validators: { type: 'string', default: '4' } },
@@ -36,11 +42,27 @@ const machine = machineInfo();
 const root = mkdtempSync(join(tmpdir(), 'soak-'));
 const net = await validatorNet({ root, validators: n, ledgerMs: 1000, accounts: 10_000, log: createLogger('soak', 'warn') });
 const urls = await net.start();
+const admins = net.adminUrls();
+/** Where each process's /metrics is, by the supervisor's child name. */
+const metricsUrls = new Map(net.names.flatMap((name, i) => [[`${name}-overlay`, admins[i]!], [`${name}-core`, urls[i]!]]));
 const lg = new LoadGenerator({ cores: urls, tps, accounts: 10_000, networkPassphrase: PASSPHRASE });
 await lg.start();
 console.log(`soak: ${n} validators, ${tps} tx/s, ${totalSec} s (warm-up ${warmupSec(totalSec)} s); logs in ${join(root, 'logs')}`);
 
 const series = new Map<string, number[]>();
+const heapSeries = new Map<string, number[]>();
+async function sampleHeaps(): Promise<void> {
+  await Promise.all(
+    [...metricsUrls].map(async ([name, url]) => {
+      const m = await metricsOf(url).catch(() => null);
+      const bytes = m && [...m].find(([k]) => k.endsWith(HEAP_METRIC))?.[1];
+      if (bytes === undefined || bytes === null) return;
+      const s = heapSeries.get(name) ?? [];
+      s.push(bytes / 2 ** 20);
+      heapSeries.set(name, s);
+    }),
+  );
+}
 const started = Date.now();
 let restarts = 0;
 net.supervisor.on('restart', () => restarts++);
@@ -54,6 +76,7 @@ await new Promise<void>((resolve) => {
       s.push(r);
       series.set(c.name, s);
     }
+    if (Math.round(t) % HEAP_EVERY_SEC === 0) void sampleHeaps();
     if (Math.round(t) % 30 === 0) {
       void coreStats(urls[0]!).then((s) =>
         console.log(`  ${t.toFixed(0)} s: ledger ${s?.ledger.seq ?? '?'}, ${[...series].map(([k, v]) => `${k} ${v.at(-1)!.toFixed(0)}`).join(', ')} MB`),
@@ -72,13 +95,20 @@ rmSync(root, { recursive: true, force: true });
 
 const mean = (xs: number[]) => xs.reduce((a, x) => a + x, 0) / xs.length;
 const warm = warmupSec(totalSec);
+const heapWarm = Math.round(warm / HEAP_EVERY_SEC);
+const heapWindow = Math.round(WINDOW / HEAP_EVERY_SEC);
 const perProcess = [...series].map(([name, s]) => {
   const start = mean(s.slice(warm, warm + WINDOW));
   const end = mean(s.slice(-WINDOW));
-  return { name, startMb: start, endMb: end, peakMb: Math.max(...s), growth: end / start, samples: s.length };
+  const h = heapSeries.get(name) ?? [];
+  const heapStartMb = h.length > heapWarm ? mean(h.slice(heapWarm, heapWarm + heapWindow)) : null;
+  const heapEndMb = h.length > heapWarm ? mean(h.slice(-heapWindow)) : null;
+  const heapGrowth = heapStartMb !== null && heapEndMb !== null ? heapEndMb / heapStartMb : null;
+  return { name, startMb: start, endMb: end, peakMb: Math.max(...s), growth: end / start, heapStartMb, heapEndMb, heapGrowth, samples: s.length };
 });
 for (const p of perProcess) {
-  console.log(`${p.name.padEnd(12)} after warm-up ${p.startMb.toFixed(0)} MB → end ${p.endMb.toFixed(0)} MB (×${p.growth.toFixed(2)}), peak ${p.peakMb.toFixed(0)} MB`);
+  const heap = p.heapGrowth === null ? '' : `; heap ${p.heapStartMb!.toFixed(0)} → ${p.heapEndMb!.toFixed(0)} MB (×${p.heapGrowth.toFixed(2)})`;
+  console.log(`${p.name.padEnd(12)} RSS after warm-up ${p.startMb.toFixed(0)} MB → end ${p.endMb.toFixed(0)} MB (×${p.growth.toFixed(2)}), peak ${p.peakMb.toFixed(0)} MB${heap}`);
 }
 const worst = perProcess.reduce((m, p) => (p.growth > m.growth ? p : m), perProcess[0]!);
 const goals = [goal(`memory end / after warm-up, worst process (${worst.name})`, worst.growth, MAX_GROWTH, '×', 'max')];
@@ -89,7 +119,15 @@ const file = writeBenchRecord({
   at: new Date(started).toISOString(),
   machine: machine.end(),
   params: { minutes: totalSec / 60, tps, validators: n, warmupSec: warm, windowSec: WINDOW },
-  results: { perProcess, ledgers: final?.ledger.seq ?? null, applied: final?.ledger.totals.applied ?? null, restarts, series: Object.fromEntries(series) },
+  results: {
+    perProcess,
+    ledgers: final?.ledger.seq ?? null,
+    applied: final?.ledger.totals.applied ?? null,
+    restarts,
+    series: Object.fromEntries(series),
+    heapSeries: Object.fromEntries(heapSeries),
+    heapEverySec: HEAP_EVERY_SEC,
+  },
   goals,
 });
 console.log(`wrote ${file}`);

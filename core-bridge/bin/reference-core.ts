@@ -2,7 +2,7 @@
 // reference-core: a consensus/ledger process standing in for stellar-core beside an overlay. Connects to its overlay
 // (retrying until it is up), serves HTTP on loopback and prints one JSON "ready" line on stdout. Logs go to stderr.
 // Exit codes: 0 after SIGTERM/SIGINT, 2 on bad flags, 1 on anything fatal.
-import { Registry } from 'prom-client';
+import { Registry, collectDefaultMetrics } from 'prom-client';
 import { ProtocolError } from '#ipc-protocol';
 import { OverlayClient } from '../src/client/overlay-client.ts';
 import { parseCoreArgs, USAGE, type CoreConfig } from '../src/reference-core/config.ts';
@@ -51,6 +51,7 @@ async function main(): Promise<number> {
   }
   const log = createLogger('reference-core', config.logLevel);
   const registry = new Registry();
+  collectDefaultMetrics({ register: registry }); // process and V8 heap figures, for the soak and operators
   const abort = new AbortController();
   let core: ReferenceCore | null = null;
   let http: HttpApi | null = null;

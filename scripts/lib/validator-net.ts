@@ -1,5 +1,6 @@
 // A supervised network of validators on loopback — an overlay process and a reference core each, fully meshed —
 // for `npm start` and the end-to-end benchmark. Seeds and ports are chosen at run time; one log file per process.
+import { readyFields } from './ready-line.ts';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Keypair } from '@stellar/stellar-base';
@@ -35,6 +36,8 @@ export interface ValidatorNet {
   names: string[];
   /** Start everyone (resolves when all are ready) and return each core's HTTP base URL. */
   start(): Promise<string[]>;
+  /** Each overlay's admin base URL (after start; a restarted overlay keeps its port only if configured). */
+  adminUrls(): string[];
 }
 
 export async function validatorNet(opts: ValidatorNetOptions): Promise<ValidatorNet> {
@@ -97,10 +100,14 @@ export async function validatorNet(opts: ValidatorNetOptions): Promise<Validator
   const supervisor = new Supervisor({ logDir: join(opts.root, 'logs'), validators, ...(opts.log ? { log: opts.log } : {}) });
   const names = validators.map((v) => v.name);
   const coreUrlOf = (name: string): string => {
-    const line = supervisor.child(`${name}-core`).readyLine ?? '{}';
-    const ready = JSON.parse(line.slice(line.indexOf('{'))) as { http?: string };
+    const ready = readyFields<{ http?: string }>(supervisor.child(`${name}-core`).readyLine);
     if (!ready.http) throw new Error(`${name}: the core's ready line has no http address`);
     return ready.http;
+  };
+  const adminUrlOf = (name: string): string => {
+    const ready = readyFields<{ admin?: string | null }>(supervisor.child(`${name}-overlay`).readyLine);
+    if (!ready.admin) throw new Error(`${name}: the overlay's ready line has no admin address`);
+    return ready.admin;
   };
   return {
     supervisor,
@@ -109,6 +116,7 @@ export async function validatorNet(opts: ValidatorNetOptions): Promise<Validator
       await supervisor.start();
       return names.map(coreUrlOf);
     },
+    adminUrls: () => names.map(adminUrlOf),
   };
 }
 

@@ -11,7 +11,7 @@ import { genesisAccount } from '../../core-bridge/src/reference-core/genesis.ts'
 import { createLogger } from '../../overlay/src/util/log.ts';
 import { PASSPHRASE, validatorNet, type ValidatorNet } from '../../scripts/lib/validator-net.ts';
 import { ledgerHash, postTx, txResult } from '../helpers/core-http.ts';
-import { readyFields } from '../helpers/ready-line.ts';
+import { readyFields } from '../../scripts/lib/ready-line.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const ACCOUNTS = 200;

@@ -16,7 +16,7 @@ import { PASSPHRASE, validatorNet, type ValidatorNet } from '../../scripts/lib/v
 import { ledgerHash, ledgerInfo, txResult } from '../helpers/core-http.ts';
 import { ban, peerKeys, unban } from '../helpers/overlay-admin.ts';
 import { PaymentLoad } from '../helpers/payment-load.ts';
-import { readyFields } from '../helpers/ready-line.ts';
+import { readyFields } from '../../scripts/lib/ready-line.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const VALIDATORS = 6;
