@@ -120,6 +120,12 @@ export class TxFetcher {
     return this.peers.get(peer)?.timeout.timeoutMs ?? this.opts.timeoutMs;
   }
 
+  /** Whether `peer` has as many announcements outstanding as it may: anything more it announces is ignored. */
+  isCapped(peer: string): boolean {
+    const ps = this.peers.get(peer);
+    return ps !== undefined && ps.announced.size >= this.opts.maxAnnouncementsPerPeer;
+  }
+
   /** `peer` announced a tx we do not have. `hash` may be a view: it is copied when kept. */
   announced(peer: string, hash: Uint8Array, key: string, feePerOp: bigint): AnnounceOutcome {
     const ps = this.peer(peer);

@@ -15,7 +15,7 @@ import type { Logger } from '../../util/log.ts';
 import type { TxInfo } from '../types.ts';
 import { TxFetcher } from './fetcher.ts';
 import { PeerLink } from './peer-link.ts';
-import { FloodFrame, MAX_FLOOD_FRAME, decodeHashes, decodeInv, decodeTxs } from './wire.ts';
+import { FloodFrame, INV_ENTRY_BYTES, MAX_FLOOD_FRAME, decodeHashes, decodeInv, decodeTxs } from './wire.ts';
 
 /** Overlay V2: housekeeping tick 50 ms (request timeouts, give-ups, scheduling). */
 const TICK_MS = 50;
@@ -317,6 +317,14 @@ export class TxFlood {
   }
 
   private onInv(peer: string, payload: Uint8Array): void {
+    if (this.fetcher.isCapped(peer)) {
+      // Refused whole, in constant time: an INV spammer at its cap must not cost a hash and a lookup per entry
+      // (bench-dos: per-entry handling of capped INVs took a core and slowed honest txs ×10–38).
+      const entries = Math.floor(payload.length / INV_ENTRY_BYTES);
+      this.m.announcements.inc({ outcome: 'capped' }, entries);
+      this.misbehaved(peer, `INV beyond the announcement cap: ${entries} entries ignored`, 'inv_over_cap');
+      return;
+    }
     const mempool = this.opts.mempool;
     let capped = 0;
     for (const e of decodeInv(payload)) {
