@@ -3,6 +3,12 @@
 // go out once per tick — and a bounded queue for when the stream is congested or not open yet. INV entries the peer
 // is by then known to have (it announced or sent the tx to us while ours waited for its batch) are left out at flush,
 // and a GETDATA not yet sent can be withdrawn.
+// Frames go to the stream while its own write buffer is under STREAM_BUFFER_BYTES, even when it asks to drain: the
+// stream sends everything buffered in one write once the previous completes. QUIC streams ask to drain after every
+// write (one native write in flight at a time), so waiting for each drain sent one frame per native round trip, and
+// under load GETDATA replies queued behind INV batches for seconds (and were asked again elsewhere: duplicates).
+// Drains are followed through the stream's 'drain' event: `onDrain()` (libp2p utils 7.4) keeps returning its first,
+// resolved promise, so waiting on it again does not wait.
 import type { Stream } from '@libp2p/interface';
 import { FramedStream } from '../../p2p/framed-stream.ts';
 import {
@@ -18,6 +24,8 @@ import {
 
 /** stellar-core OUTBOUND_TX_QUEUE_BYTE_LIMIT: 3 MiB queued towards one peer, then frames are dropped. */
 export const OUTBOUND_QUEUE_BYTES = 3 * 1024 * 1024;
+/** Ours: bytes the stream may hold in its own write buffer (sent in one write when it drains); beyond, our queue. */
+export const STREAM_BUFFER_BYTES = 64 * 1024;
 /** Ours: a peer whose stream could not be opened this many times in a row is not tried again on this connection. */
 const MAX_OPEN_FAILURES = 3;
 
@@ -156,7 +164,7 @@ export class PeerLink {
 
   private write(type: number, payload: Uint8Array): void {
     if (this.closed) return;
-    if (this.queue.length === 0 && this.out?.isOpen && !this.out.stream.writableNeedsDrain) {
+    if (this.queue.length === 0 && this.takesMore()) {
       this.sendNow(type, payload);
       return;
     }
@@ -172,12 +180,20 @@ export class PeerLink {
   private sendNow(type: number, payload: Uint8Array): void {
     const out = this.out!;
     try {
-      if (!out.send(type, payload)) void out.stream.onDrain().then(() => this.pump(), () => {});
+      // false: the stream holds the frame until its current write completes, then drains ('drain' → pump).
+      out.send(type, payload);
       this.opts.onSent(type, payload.length);
     } catch (err) {
       this.opts.onDrop(type, payload.length);
       this.opts.onError(err);
     }
+  }
+
+  /** The stream is open and takes another frame now: not waiting to drain, or holding little while it does. */
+  private takesMore(): boolean {
+    const out = this.out;
+    if (out === null || !out.isOpen) return false;
+    return !out.stream.writableNeedsDrain || out.stream.writeBufferLength < STREAM_BUFFER_BYTES;
   }
 
   /** Sends what is queued while the stream accepts it; opens the stream first if needed. */
@@ -190,7 +206,7 @@ export class PeerLink {
       });
       return;
     }
-    while (this.queue.length > 0 && !this.out.stream.writableNeedsDrain) {
+    while (this.queue.length > 0 && this.takesMore()) {
       const f = this.queue.shift()!;
       this.queuedBytes -= f.payload.length;
       this.sendNow(f.type, f.payload);
@@ -208,6 +224,9 @@ export class PeerLink {
       stream.inactivityTimeout = 0;
       // We never read on our outbound stream; the peer answers on its own.
       this.out = new FramedStream(stream, MAX_FLOOD_FRAME, { onFrame: () => {}, onEnd: () => (this.out = null) });
+      stream.addEventListener('drain', () => {
+        if (this.out?.stream === stream) this.pump();
+      });
       this.openFailures = 0;
       this.pump();
     } catch (err) {
