@@ -12,6 +12,7 @@ import {
   type Message,
 } from '#ipc-protocol';
 import { samples } from '../../fixtures/sample-messages.ts';
+import { splitAt } from '../../helpers/chunks.ts';
 
 interface RawFrame {
   type: number;
@@ -23,17 +24,6 @@ function collect(decoder: FrameDecoder, chunks: Uint8Array[]): RawFrame[] {
   // Copy: a payload may be a view into a chunk the test reuses.
   for (const c of chunks) decoder.push(c, (type, payload) => out.push({ type, payload: Buffer.from(payload) }));
   return out;
-}
-
-function splitAt(bytes: Buffer, cuts: number[]): Buffer[] {
-  const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
-  const chunks: Buffer[] = [];
-  let prev = 0;
-  for (const p of [...points, bytes.length]) {
-    chunks.push(bytes.subarray(prev, p));
-    prev = p;
-  }
-  return chunks;
 }
 
 describe('FrameDecoder', () => {

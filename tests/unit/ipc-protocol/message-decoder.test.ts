@@ -20,6 +20,7 @@ import {
 } from '#ipc-protocol';
 import { samples } from '../../fixtures/sample-messages.ts';
 import { readVectors } from '../../helpers/vectors.ts';
+import { splitAt } from '../../helpers/chunks.ts';
 
 type Outcome = { ok: Message; type: number } | { bad: string; type: number; payload: Buffer; fatal: boolean };
 
@@ -67,17 +68,6 @@ function decodeAll(chunks: Uint8Array[], direction: Direction, rec = new Recorde
   for (const c of chunks) decoder.push(c, rec);
   expect(decoder.buffered).to.equal(0);
   return rec.out;
-}
-
-function splitAt(bytes: Buffer, cuts: number[]): Buffer[] {
-  const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
-  const chunks: Buffer[] = [];
-  let prev = 0;
-  for (const p of [...points, bytes.length]) {
-    chunks.push(bytes.subarray(prev, p));
-    prev = p;
-  }
-  return chunks;
 }
 
 function rawFrame(type: number, payload: Uint8Array): Buffer {
