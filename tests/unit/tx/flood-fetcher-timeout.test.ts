@@ -39,19 +39,31 @@ function setup(over: Partial<FetcherOptions> = {}) {
     now += ms;
     f.received(t.key, peer);
   };
-  return { f, requests, queued, tx, metric, roundTrip, advance: (ms: number) => (now += ms) };
-}
-
-describe('TxFetcher per-peer adaptive timeouts', () => {
-  it('times out at 1 s before anything is measured, and for a fast peer', () => {
-    const { f, requests, tx, advance, roundTrip } = setup();
-    expect(f.timeoutOf('A')).to.equal(1000);
-    for (let i = 0; i < 20; i++) roundTrip('A', 30);
-    expect(f.timeoutOf('A')).to.equal(1000);
+  /** A fresh tx announced by A and B; A is asked first. */
+  const announcedByBoth = () => {
     const t = tx();
     f.announced('A', t.hash, t.key, 1n);
     f.announced('B', t.hash, t.key, 1n);
     f.schedule();
+    return t;
+  };
+  /** As announcedByBoth, then A's request times out (1 s) and B is asked. */
+  const firstTimedOut = () => {
+    const t = announcedByBoth();
+    now += 1000;
+    f.tick();
+    return t;
+  };
+  return { f, requests, queued, tx, metric, roundTrip, announcedByBoth, firstTimedOut, advance: (ms: number) => (now += ms) };
+}
+
+describe('TxFetcher per-peer adaptive timeouts', () => {
+  it('times out at 1 s before anything is measured, and for a fast peer', () => {
+    const { f, requests, tx, advance, roundTrip, announcedByBoth } = setup();
+    expect(f.timeoutOf('A')).to.equal(1000);
+    for (let i = 0; i < 20; i++) roundTrip('A', 30);
+    expect(f.timeoutOf('A')).to.equal(1000);
+    const t = announcedByBoth();
     advance(999);
     f.tick();
     expect(f.timeouts).to.equal(0);
@@ -107,13 +119,8 @@ describe('TxFetcher per-peer adaptive timeouts', () => {
   });
 
   it('a late body withdraws the request to the next announcer if it has not been sent', () => {
-    const { f, requests, queued, tx, advance } = setup({ random: () => 0 });
-    const t = tx();
-    f.announced('A', t.hash, t.key, 1n);
-    f.announced('B', t.hash, t.key, 1n);
-    f.schedule();
-    advance(1000);
-    f.tick(); // A timed out; B asked (its GETDATA still queued)
+    const { f, requests, queued, tx, advance, firstTimedOut } = setup({ random: () => 0 });
+    const t = firstTimedOut(); // A timed out; B asked (its GETDATA still queued)
     const reask = requests[1]!;
     expect(reask.peer).to.not.equal(requests[0]!.peer);
     queued.add(reask.hash);
@@ -124,13 +131,8 @@ describe('TxFetcher per-peer adaptive timeouts', () => {
   });
 
   it('a request already sent is not counted as withdrawn, and its late answer is not a new body', () => {
-    const { f, requests, tx, advance } = setup();
-    const t = tx();
-    f.announced('A', t.hash, t.key, 1n);
-    f.announced('B', t.hash, t.key, 1n);
-    f.schedule();
-    advance(1000);
-    f.tick();
+    const { f, requests, tx, advance, firstTimedOut } = setup();
+    const t = firstTimedOut();
     const [first, second] = requests;
     expect(f.received(t.key, second!.peer)).to.equal(true);
     expect(f.cancelled).to.equal(0);
@@ -141,13 +143,8 @@ describe('TxFetcher per-peer adaptive timeouts', () => {
   });
 
   it('a late NOTFOUND is measured and changes nothing else', async () => {
-    const { f, requests, tx, advance, metric } = setup();
-    const t = tx();
-    f.announced('A', t.hash, t.key, 1n);
-    f.announced('B', t.hash, t.key, 1n);
-    f.schedule();
-    advance(1000);
-    f.tick();
+    const { f, requests, tx, advance, metric, firstTimedOut } = setup();
+    const t = firstTimedOut();
     const [first, second] = requests;
     advance(500);
     f.notFound(first!.peer, t.key);
@@ -195,11 +192,8 @@ describe('TxFetcher per-peer adaptive timeouts', () => {
   });
 
   it('with tickMs, our own stall does not age requests: the reply read after it is on time, and measured without it', async () => {
-    const { f, requests, tx, advance, metric } = setup({ tickMs: 50 });
-    const t = tx();
-    f.announced('A', t.hash, t.key, 1n);
-    f.announced('B', t.hash, t.key, 1n);
-    f.schedule();
+    const { f, requests, tx, advance, metric, announcedByBoth } = setup({ tickMs: 50 });
+    const t = announcedByBoth();
     for (let i = 0; i < 10; i++) {
       advance(50);
       f.tick();
@@ -217,11 +211,8 @@ describe('TxFetcher per-peer adaptive timeouts', () => {
   });
 
   it('with tickMs, regular ticks still time a request out after 1 s, and a sustained stall only slows the clock', () => {
-    const { f, tx, advance } = setup({ tickMs: 50 });
-    const t = tx();
-    f.announced('A', t.hash, t.key, 1n);
-    f.announced('B', t.hash, t.key, 1n);
-    f.schedule();
+    const { f, tx, advance, announcedByBoth } = setup({ tickMs: 50 });
+    const t = announcedByBoth();
     for (let i = 0; i < 20; i++) {
       advance(50);
       f.tick();
