@@ -4,8 +4,8 @@
 // and propagation latency to all nodes (p50/p99, estimated from mempool counts sampled every POLL_MS).
 // Both modes are counted alike, from the start of injection until every node holds every tx: every tx-flood frame
 // (header included) received, by type, and sent (the two totals must agree: nothing uncounted or lost), and the
-// bytes of the whole peer connections both ways from /peers: over TCP (--transport tcp) the bytes on the wire, Noise
-// and Yamux included; over QUIC the stream payloads p2p/traffic.ts could attribute (no QUIC framing; it misses some).
+// bytes of the whole peer connections both ways from /peers, as a cross-check (p2p/traffic.ts does not count them
+// all yet: over QUIC it misses some streams, over TCP it reported 0).
 // Results go to bench-results/flood.json.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
@@ -34,7 +34,7 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '10' },
     modes: { type: 'string', default: 'pull,push' },
     seed: { type: 'string', default: '1' },
-    /** quic (the overlays' default) or tcp: over TCP the connection bytes are the real wire bytes (Noise and Yamux in). */
+    /** quic (the overlays' default) or tcp (QUIC off: TCP + Noise + Yamux). */
     transport: { type: 'string', default: 'quic' },
     /** Extra keys of every overlay's [flood] section, ';'-separated, e.g. 'getdata_timeout_max_ms = 1000' (V2's fixed timeout). */
     'flood-config': { type: 'string', default: '' },
