@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { IpcRecord } from '../../../scripts/lib/bench/ipc-record.ts';
 import { distribution } from '../../../scripts/lib/bench/stats.ts';
+import { KNOWN_BENCHES } from '../../../scripts/lib/bench/benches.ts';
 
 const REPORT = new URL('../../../scripts/bench-report.ts', import.meta.url).pathname;
 const machine = { cpus: 2, model: 'Test CPU', node: 'v24.0.0', platform: 'linux', loadavgStart: [1.5, 1, 0.5], loadavgEnd: [2, 1, 0.5] };
@@ -131,10 +132,7 @@ describe('bench report generator (child process)', function () {
   it('renders a section per known bench in order, then other benchmark records, never other files', () => {
     const titles = doc.split('\n').filter((l) => l.startsWith('## '));
     expect(titles).to.deep.equal([
-      '## Codec (scripts/bench-codec.ts)',
-      '## IPC: core ⇄ overlay (scripts/bench-ipc.ts)',
-      '## Tx flooding (scripts/bench-flood.ts)',
-      '## End to end (scripts/bench-e2e.ts)',
+      ...KNOWN_BENCHES.map((b) => `## ${b.title} (${b.script})`),
       '## soak (bench-results/soak.json)',
     ]);
     expect(doc).not.to.include('fuzz-ipc');
