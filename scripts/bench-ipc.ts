@@ -31,6 +31,7 @@ import { decodeHashRate } from './lib/bench/decode-rate.ts';
 import { fmtNum, fmtRate, fmtRatio, textTable } from './lib/bench/format.ts';
 import { roundTrips, scpThroughput, submitPipelined, type SubmitRun } from './lib/bench/ipc-drivers.ts';
 import { machineInfo } from './lib/bench/machine.ts';
+import { ROUND_TRIP_HEADER, roundTripRow } from './lib/bench/report/ipc.ts';
 import type { IpcParams, IpcRecord, IpcResults, SubmitMode, SubmitSample, SubmitSize } from './lib/bench/ipc-record.ts';
 import { cpuDuring } from './lib/bench/proc-cpu.ts';
 import { commandLine, goal, writeBenchRecord, type Goal } from './lib/bench/results.ts';
@@ -475,19 +476,8 @@ try {
   log('\nRound trips, one at a time (µs)');
   log(
     textTable(
-      ['request', 'reply B', 'p50', 'p90', 'p99', 'max', 'bare p50', 'bare p99', 'bare max', 'p99 ours/bare'],
-      roundTrip.map((x) => [
-        x.name,
-        String(x.replyBytes),
-        fmtNum(x.ours.p50),
-        fmtNum(x.ours.p90),
-        fmtNum(x.ours.p99),
-        fmtNum(x.ours.max),
-        fmtNum(x.bare.p50),
-        fmtNum(x.bare.p99),
-        fmtNum(x.bare.max),
-        fmtRatio(x.p99VsBare),
-      ]),
+      ROUND_TRIP_HEADER,
+      roundTrip.map(roundTripRow),
     ),
   );
   log('\nGoals');

@@ -1,10 +1,23 @@
 // bench-results/ipc.json (scripts/bench-ipc.ts) as a section: raw rates, verifiers, submission, SCP, round trips,
 // goals, CPU profiles when taken; charts of throughput against tx size, verifiers and latency distributions.
 import { fmtNum, fmtRate, fmtRatio, markdownTable } from '../format.ts';
-import type { IpcRecord, SubmitMode } from '../ipc-record.ts';
+import type { IpcRecord, IpcResults, SubmitMode } from '../ipc-record.ts';
 import { cdfPoints } from '../stats.ts';
 import { barChart, lineChart } from '../svg.ts';
 import { chartRef, goalsTable, machineLine, type Chart, type Section } from './section.ts';
+
+/** A round-trip result as a table row (the report's markdown and bench-ipc's console table). */
+export const ROUND_TRIP_HEADER = ['request', 'request B', 'reply B', 'p50', 'p90', 'p99', 'max', 'bare p50', 'bare p99', 'bare max', 'p99 ours/bare'];
+
+export function roundTripRow(x: IpcResults['roundTrip'][number]): string[] {
+  return [
+    x.name,
+    fmtNum(x.requestBytes),
+    fmtNum(x.replyBytes),
+    ...[x.ours.p50, x.ours.p90, x.ours.p99, x.ours.max, x.bare.p50, x.bare.p99, x.bare.max].map((v) => fmtNum(v)),
+    fmtRatio(x.p99VsBare),
+  ];
+}
 
 export function isIpcRecord(d: unknown): d is IpcRecord {
   const x = d as IpcRecord;
@@ -67,20 +80,8 @@ export function renderIpc(d: IpcRecord): Omit<Section, 'title' | 'bench'> {
     ),
     `Request/response round trips, one at a time, ${fmtNum(p.roundTrips)} each (µs):`,
     markdownTable(
-      ['request', 'request B', 'reply B', 'p50', 'p90', 'p99', 'max', 'bare p50', 'bare p99', 'bare max', 'p99 ours/bare'],
-      r.roundTrip.map((x) => [
-        x.name,
-        fmtNum(x.requestBytes),
-        fmtNum(x.replyBytes),
-        fmtNum(x.ours.p50),
-        fmtNum(x.ours.p90),
-        fmtNum(x.ours.p99),
-        fmtNum(x.ours.max),
-        fmtNum(x.bare.p50),
-        fmtNum(x.bare.p99),
-        fmtNum(x.bare.max),
-        fmtRatio(x.p99VsBare),
-      ]),
+      ROUND_TRIP_HEADER,
+      r.roundTrip.map(roundTripRow),
     ),
   ];
   const goals = goalsTable(d.goals);
