@@ -7,7 +7,7 @@ import type { PeerId } from '@libp2p/interface';
 import { TopicValidatorResult } from '@libp2p/gossipsub';
 import { createTopicScoreParams, validateTopicScoreParams, type TopicScoreParams } from '@libp2p/gossipsub/score';
 import type { OverlayNode } from '../p2p/node.ts';
-import { BoundedSet } from '../util/bounded.ts';
+import { RecentSet } from '../util/bounded.ts';
 import { rateLimited, type Logger } from '../util/log.ts';
 import type { CheckedEnvelope, EnvelopeChecker } from './envelope.ts';
 import type { ScpMetrics } from './metrics.ts';
@@ -20,6 +20,12 @@ const PENDING_MAX = 1000;
 /** Ours: and at most this many bytes of them (an SCP envelope is a few hundred bytes; core could send 16 MiB ones). */
 const PENDING_MAX_BYTES = 4 * 1024 * 1024;
 const PENDING_MAX_AGE_MS = 30_000;
+/**
+ * Ours: envelope hashes are remembered for 5–10 minutes (and at most scp.seen_capacity of them): core acts only on
+ * the last few slots, so a replay older than that is harmless to deliver again, while remembering every envelope
+ * until the bound kept the heap growing for over an hour at 1 s ledgers.
+ */
+const SEEN_MS = 5 * 60_000;
 /** Ours: how often held envelopes look for a reachable subscriber (no event marks an outbound stream opening). */
 const PENDING_RETRY_MS = 100;
 /** gossipsub's default decayInterval: its counters decay once a second. */
@@ -69,7 +75,7 @@ function key(hash: Uint8Array): string {
 
 export class ScpFlood {
   private readonly opts: ScpFloodOptions;
-  private readonly seen: BoundedSet<string>;
+  private readonly seen: RecentSet<string>;
   private pending: { bytes: Uint8Array; at: number }[] = [];
   private pendingBytes = 0;
   /** Core's unverifiable envelopes are logged at error, rate-limited: a core in a loop must not flood the log. */
@@ -79,7 +85,7 @@ export class ScpFlood {
 
   constructor(opts: ScpFloodOptions) {
     this.opts = opts;
-    this.seen = new BoundedSet(opts.seenCapacity);
+    this.seen = new RecentSet(opts.seenCapacity, SEEN_MS);
     this.coreErrors = rateLimited(opts.log);
   }
 

@@ -99,3 +99,55 @@ export class LruMap<K, V> {
     })();
   }
 }
+
+/**
+ * A set that forgets members after about `generationMs` (kept for one to two generations) and holds at most
+ * `capacity`: members live in two generations, and the older is dropped whole when the newer is `generationMs` old or
+ * half full. For "seen recently" sets, whose members matter only for a while: under steady traffic the set stays at
+ * rate × 1–2 generations instead of filling to its capacity, and a drop costs no per-member work.
+ */
+export class RecentSet<T> {
+  readonly capacity: number;
+  readonly generationMs: number;
+  private current = new Set<T>();
+  private previous = new Set<T>();
+  private startedAt: number;
+  private readonly now: () => number;
+  evictions = 0;
+
+  constructor(capacity: number, generationMs: number, now: () => number = Date.now) {
+    if (capacity < 2) throw new RangeError('capacity must be at least 2');
+    if (!(generationMs > 0)) throw new RangeError('generationMs must be positive');
+    this.capacity = capacity;
+    this.generationMs = generationMs;
+    this.now = now;
+    this.startedAt = now();
+  }
+
+  get size(): number {
+    return this.current.size + this.previous.size;
+  }
+
+  has(x: T): boolean {
+    return this.current.has(x) || this.previous.has(x);
+  }
+
+  /** Adds `x`; returns false if it was already there (it then keeps its generation). */
+  add(x: T): boolean {
+    if (this.has(x)) return false;
+    if (this.current.size >= this.capacity >> 1 || this.now() - this.startedAt >= this.generationMs) this.rotate();
+    this.current.add(x);
+    return true;
+  }
+
+  delete(x: T): boolean {
+    return this.current.delete(x) || this.previous.delete(x);
+  }
+
+  private rotate(): void {
+    this.evictions += this.previous.size;
+    this.previous = this.current;
+    this.current = new Set();
+    this.startedAt = this.now();
+  }
+}

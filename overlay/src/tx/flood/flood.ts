@@ -9,7 +9,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import { ProtocolError } from '#ipc-protocol';
 import type { OverlayNode } from '../../p2p/node.ts';
 import { FramedStream } from '../../p2p/framed-stream.ts';
-import { BoundedSet, LruMap } from '../../util/bounded.ts';
+import { BoundedSet, LruMap, RecentSet } from '../../util/bounded.ts';
 import { toHex } from '../../util/bytes.ts';
 import type { Logger } from '../../util/log.ts';
 import type { TxInfo } from '../types.ts';
@@ -27,6 +27,12 @@ const REBROADCAST_AFTER_MS = 10_000;
  * room for every check the checker can hold (64 batches × tx.verify_batch, 16,384 by default) four times over.
  */
 const SEEN_BODIES = 65_536;
+/**
+ * Ours: and only for a while: a check takes milliseconds to seconds, so a body is remembered for 1–2 minutes. Under
+ * steady load the set then holds rate × 1–2 min (24,000 at 200 tx/s) instead of growing to its bound over the
+ * first quarter of an hour (soak, 2026-11-21: the heap still filling after 10 min).
+ */
+const SEEN_BODIES_MS = 60_000;
 /** Ours: hashes that failed checks, never fetched again (for a while). */
 const REJECTED = 100_000;
 /** Ours: at most this many peers remembered per tx as already having it. */
@@ -88,9 +94,14 @@ export class TxFlood {
   private readonly links = new Map<string, PeerLink>();
   private readonly inbound = new Map<string, Set<FramedStream>>();
   private readonly fetcher: TxFetcher;
-  private readonly seenBodies = new BoundedSet<string>(SEEN_BODIES);
+  private readonly seenBodies = new RecentSet<string>(SEEN_BODIES, SEEN_BODIES_MS);
   private readonly rejectedKeys = new BoundedSet<string>(REJECTED);
-  /** Tx key → the peers known to have it: one peer id, or (rarer) an exact-size array of several. */
+  /**
+   * Tx key → the peers known to have it: one peer id, or (rarer) an exact-size array of several. Only for txs in
+   * play (pending, wanted or being checked): an entry goes when its tx leaves the pool or fails its checks, and none
+   * is made for a tx the pool has already banned or included (late announcements), so the map stays near the pool's
+   * size instead of filling to its bound.
+   */
   private readonly haveFrom: LruMap<string, string | readonly string[]>;
   /** Pending txs by last announcement time, in ANNOUNCE_CLOCK_MS units since `epoch` (oldest first). */
   private readonly lastAnnounced = new Map<string, number>();
@@ -139,6 +150,19 @@ export class TxFlood {
       timeouts: new Gauge({ name: 'overlay_flood_getdata_timeouts', help: 'GETDATA requests that timed out (since start)', registers, collect() { this.set(fetcher.timeouts); } }),
       giveUps: new Gauge({ name: 'overlay_flood_give_ups', help: 'Hashes forgotten unfetched after the give-up time (since start)', registers, collect() { this.set(fetcher.giveUps); } }),
       links: new Gauge({ name: 'overlay_flood_links', help: 'Peers with a flood link', registers }),
+      tables: new Gauge({
+        name: 'overlay_flood_table_entries',
+        help: 'Entries in the flood tables: have_from (peers known to hold a tx), seen_bodies, rejected, last_announced',
+        labelNames: ['table'] as const,
+        registers,
+        collect: () => {
+          const t = this.m.tables;
+          t.set({ table: 'have_from' }, this.haveFrom.size);
+          t.set({ table: 'seen_bodies' }, this.seenBodies.size);
+          t.set({ table: 'rejected' }, this.rejectedKeys.size);
+          t.set({ table: 'last_announced' }, this.lastAnnounced.size);
+        },
+      }),
     };
   }
 
@@ -211,6 +235,7 @@ export class TxFlood {
   /** A body failed its checks: never fetch that hash again (for a while). */
   rejected(key: string): void {
     this.rejectedKeys.add(key);
+    this.haveFrom.delete(key);
     this.fetcher.drop(key);
   }
 
@@ -251,6 +276,11 @@ export class TxFlood {
   private peerHas(key: string, peer: string): boolean {
     const have = this.haveFrom.peek(key);
     return have === peer || (typeof have === 'object' && have.includes(peer));
+  }
+
+  /** Whether a tx is still to be announced or fetched: pending, or not yet banned nor included. */
+  private inPlay(key: string): boolean {
+    return this.opts.mempool.has(key) || !this.opts.mempool.isBanned(key);
   }
 
   private notePeerHas(key: string, peer: string): void {
@@ -330,7 +360,7 @@ export class TxFlood {
     for (const e of decodeInv(payload)) {
       const key = toHex(e.hash);
       if (mempool.has(key) || this.seenBodies.has(key)) {
-        this.notePeerHas(key, peer);
+        if (this.inPlay(key)) this.notePeerHas(key, peer);
         this.m.announcements.inc({ outcome: 'known' });
         continue;
       }
@@ -372,7 +402,7 @@ export class TxFlood {
   private onTxs(peer: string, payload: Uint8Array): void {
     for (const body of decodeTxs(payload, this.opts.maxTxBytes)) {
       const key = createHash('sha256').update(body).digest('hex');
-      this.notePeerHas(key, peer);
+      if (this.inPlay(key)) this.notePeerHas(key, peer);
       if (!this.seenBodies.add(key) || this.opts.mempool.has(key) || this.opts.mempool.isBanned(key)) {
         this.fetcher.received(key, peer); // measures a late reply, if it is one
         this.m.bodies.inc({ kind: 'duplicate' });
