@@ -20,7 +20,7 @@ interface SoakProcess {
 }
 
 type SoakRecord = BenchRecord<
-  { minutes: number; tps: number; validators: number; warmupSec: number; windowSec: number },
+  { minutes: number; tps: number; validators: number; warmupSec: number; windowSec: number; statistic?: 'peak' | 'mean' },
   {
     perProcess: SoakProcess[];
     ledgers: number | null;
@@ -42,9 +42,10 @@ const mb = (x: number | null | undefined) => (x === null || x === undefined ? 'â
 export function renderSoak(d: SoakRecord): Omit<Section, 'title' | 'bench'> {
   const p = d.params;
   const r = d.results;
+  const stat = p.statistic ?? 'mean';
   const parts = [
     machineLine(d.machine, d.at, d.command),
-    `${p.validators} validators (overlay + reference core each) under ${p.tps} tx/s for ${fmtNum(p.minutes)} min: ${r.ledgers ?? '?'} ledgers, ${r.applied ?? '?'} txs applied, ${r.restarts} restarts. Memory after warm-up is the mean of the ${p.windowSec} s after the first ${p.warmupSec} s; at the end, the mean of the last ${p.windowSec} s.`,
+    `${p.validators} validators (overlay + reference core each) under ${p.tps} tx/s for ${fmtNum(p.minutes)} min: ${r.ledgers ?? '?'} ledgers, ${r.applied ?? '?'} txs applied, ${r.restarts} restarts. Memory after warm-up is the ${stat} of the ${p.windowSec} s after the first ${p.warmupSec} s; at the end, the ${stat} of the last ${p.windowSec} s.`,
     markdownTable(
       ['process', 'RSS after warm-up MB', 'RSS end MB', 'RSS peak MB', 'RSS end / warm', 'heap after warm-up MB', 'heap end MB', 'heap end / warm'],
       r.perProcess.map((x) => [x.name, mb(x.startMb), mb(x.endMb), mb(x.peakMb), fmtNum(x.growth), mb(x.heapStartMb), mb(x.heapEndMb), x.heapGrowth ? fmtNum(x.heapGrowth) : 'â€“']),
