@@ -286,6 +286,7 @@ export class Overlay extends EventEmitter<OverlayEvents> {
       maxPeers: s.max_peers,
       keyOf: (peer) => stellarKeyOf(peerIdFromString(peer)),
       ban: (key, opts) => this.bans.ban(key, opts),
+      isBanned: (key) => this.bans.isBanned(key),
       disconnect: (peer) => void this.node.hangUp(peerIdFromString(peer)).catch(() => {}),
       log: this.log.child('scoring'),
       registry: this.registry,

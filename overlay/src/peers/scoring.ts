@@ -75,6 +75,12 @@ export interface PeerScorerOptions {
   keyOf(peer: string): string | undefined;
   /** Bans a node key (BanList.ban); a returned promise that rejects is logged. */
   ban(key: string, opts: { durationMs: number; reason: string }): unknown;
+  /**
+   * Whether a node key is banned already (BanList.isBanned). Offences its peer commits meanwhile (the rest of a
+   * frame that was being checked when the ban came) are counted but not scored: no second ban, no rewrite of the
+   * ban file, and the first ban's reason and expiry stand. Default: never.
+   */
+  isBanned?(key: string): boolean;
   /** Closes our connections to the peer. */
   disconnect(peer: string): void;
   log: Logger;
@@ -113,6 +119,12 @@ export class PeerScorer {
         labelNames: ['kind'] as const,
         registers,
       }),
+      whileBanned: new Counter({
+        name: 'overlay_peer_misbehaviour_while_banned_total',
+        help: 'Offences by peers whose node key was banned already (work in flight when the ban came): counted, not scored',
+        labelNames: ['kind'] as const,
+        registers,
+      }),
       bans: new Counter({ name: 'overlay_peer_score_bans_total', help: 'Peers banned because their misbehaviour score passed the threshold', registers }),
       tracked: new Gauge({ name: 'overlay_peer_scores', help: 'Peers with a misbehaviour score remembered', registers, collect() { this.set(scores.size); } }),
       evicted: new Gauge({
@@ -140,10 +152,17 @@ export class PeerScorer {
    * banned and disconnected, and its score starts again from zero.
    */
   report(peer: string, kind: OffenceKind, detail = '', count = 1): number {
+    this.metrics.offences.inc({ kind }, count);
+    if (this.opts.isBanned !== undefined) {
+      const key = this.opts.keyOf(peer);
+      if (key !== undefined && this.opts.isBanned(key)) {
+        this.metrics.whileBanned.inc({ kind }, count);
+        return 0;
+      }
+    }
     const now = this.now();
     const s = this.scores.get(peer);
     const value = (s === undefined ? 0 : this.decayed(s, now)) + OFFENCE_WEIGHTS[kind] * count;
-    this.metrics.offences.inc({ kind }, count);
     // (Sums of fractional weights land a hair under a round threshold: 1000 × 0.1 is 99.9999….)
     if (value < this.threshold - 1e-9) {
       this.scores.set(peer, { value, at: now });

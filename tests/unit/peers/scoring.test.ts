@@ -106,6 +106,23 @@ describe('peers/scoring', () => {
       expect(got).to.deep.equal([2, 2, 4, 4, 10]);
     });
 
+    it('counts but does not score the offences of a peer whose key is banned already: no second ban', async () => {
+      const banned = new Set<string>();
+      const { s, bans, keys, registry } = scorer({ isBanned: (key) => banned.has(key) });
+      for (let i = 0; i < 10; i++) s.report('p', 'bad_tx', 'BAD_SIGNATURE');
+      expect(bans).to.have.length(1);
+      banned.add(keys.get('p')!);
+      // The rest of the frame that was being checked when the ban came: as many again, and more.
+      for (let i = 0; i < 30; i++) expect(s.report('p', 'bad_tx', 'BAD_SIGNATURE')).to.equal(0);
+      expect(bans).to.have.length(1);
+      expect(s.score('p')).to.equal(0);
+      expect(await metric(registry, 'overlay_peer_misbehaviour_while_banned_total{kind=bad_tx}')).to.equal(30);
+      expect(await metric(registry, 'overlay_peer_misbehaviour_total{kind=bad_tx}')).to.equal(40);
+      // Once the ban is lifted, offences score again.
+      banned.clear();
+      expect(s.report('p', 'bad_tx')).to.equal(OFFENCE_WEIGHTS.bad_tx);
+    });
+
     it('disconnects a peer without a node key, without a ban', () => {
       const { s, bans, disconnected } = scorer();
       s.report('keyless-1', 'oversized_frame');
