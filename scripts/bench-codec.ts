@@ -68,7 +68,15 @@ interface Case {
   /** Messages per timed in-process run and per timed socket run. */
   inProcess: number;
   socket: number;
+  /**
+   * Whether the 0.8 goal applies: issue 2 sets it for SUBMIT_TX and a 1000-hash batch. SUBMIT_TX_BATCH is ours, for
+   * information: bare frames carry the batch as one opaque payload, ours delimit its 100 txs (a view each).
+   */
+  goal: boolean;
 }
+
+/** Issue 2: over the socket, our codec at least this fraction of bare frames' rate. */
+const GOAL_RATIO = 0.8;
 
 /** Deterministic filler so runs are comparable (xorshift32). */
 function filled(n: number, seed: number): Uint8Array {
@@ -96,13 +104,14 @@ function makeCases(): Case[] {
     txs: Array.from({ length: BATCH }, (_, i) => filled(TX_SIZE, 100 + i)),
   };
   return [
-    { name: 'SUBMIT_TX', label: `SUBMIT_TX (${TX_SIZE} B tx)`, msg: submit, inProcess: 500_000, socket: 1_000_000 },
+    { name: 'SUBMIT_TX', label: `SUBMIT_TX (${TX_SIZE} B tx)`, msg: submit, inProcess: 500_000, socket: 1_000_000, goal: true },
     {
       name: 'TX_SET_EXTERNALIZED',
       label: `TX_SET_EXTERNALIZED (${HASHES} hashes)`,
       msg: externalized,
       inProcess: 60_000,
       socket: 30_000,
+      goal: true,
     },
     {
       name: 'SUBMIT_TX_BATCH',
@@ -110,6 +119,7 @@ function makeCases(): Case[] {
       msg: batch,
       inProcess: 30_000,
       socket: 30_000,
+      goal: false,
     },
   ];
 }
@@ -670,6 +680,8 @@ interface SocketResult {
   ours: { msgsPerSec: number; mbPerSec: number; senderCpuUsPerMsg: number; receiverCpuUsPerMsg: number };
   bare: { msgsPerSec: number; mbPerSec: number; senderCpuUsPerMsg: number; receiverCpuUsPerMsg: number };
   ratio: number;
+  /** Whether the 0.8 goal applies to this case. */
+  goal: boolean;
   runs: SocketRun[];
 }
 
@@ -716,6 +728,7 @@ async function socketCases(cases: Case[], sock: SocketResult[]): Promise<void> {
         ours,
         bare,
         ratio: ours.msgsPerSec / bare.msgsPerSec,
+        goal: c.goal,
         runs,
       });
     }
@@ -806,8 +819,10 @@ async function main(): Promise<void> {
       ]),
     ),
   );
-  const low = sock.filter((r) => r.ratio < 0.8);
-  if (low.length > 0) console.log(`\nbelow the 0.8 goal: ${low.map((r) => r.case).join(', ')}`);
+  const low = sock.filter((r) => r.goal && r.ratio < GOAL_RATIO);
+  if (low.length > 0) console.log(`\nbelow the ${GOAL_RATIO} goal: ${low.map((r) => r.case).join(', ')}`);
+  const info = sock.filter((r) => !r.goal).map((r) => r.case);
+  if (info.length > 0) console.log(`(for information, no goal: ${info.join(', ')})`);
 
   const command =
     process.env['npm_lifecycle_event'] === 'bench:codec'
