@@ -35,6 +35,7 @@ import { startAdminServer, type AdminServer } from './admin/http-server.ts';
 import { computeReadiness, metricsFromRegistry, type AdminInfo } from './admin/sources.ts';
 import { createLogger, type Logger } from './util/log.ts';
 import { toHex } from './util/bytes.ts';
+import { runningNodeFlags } from './runtime-flags.ts';
 import { SOFTWARE, SOFTWARE_VERSION, VERSION } from './version.ts';
 import type { Registry } from 'prom-client';
 
@@ -131,6 +132,7 @@ export class Overlay extends EventEmitter<OverlayEvents> {
       socket: config.socketPath,
       admin: this.admin?.url ?? null,
       version: VERSION,
+      node: runningNodeFlags(),
     });
     if (!this.joined) log.info('waiting for core to name the network (HELLO); a V2 core means the test network');
   }
