@@ -4,14 +4,16 @@
 // (the overlay's /metrics). Then GET_TOP_TXS(1000) against the full pool (round trip and overlay CPU per request),
 // top(1000) of a 60,000-tx Mempool in this process, and the memory of one verify worker thread (two more overlays
 // with 1 and 3 workers fed the same txs: the difference / 2). Writes bench-results/mempool.json.
-//   node scripts/bench-mempool.ts [--load 50000] [--skip-workers] [--overlay-node-options="--max-semi-space-size=4"]
-// --overlay-node-options: NODE_OPTIONS for the overlays only (V8 heap flags; the record names the flags they ran with).
+//   node scripts/bench-mempool.ts [--load 50000] [--skip-workers] [--overlay-node-options="--max-semi-space-size=8"]
+// The overlays run with their runtime flags (overlay/src/runtime-flags.ts) unless --overlay-node-options replaces
+// them (node flags on their command line; "" for none); the record names the flags they ran with.
 import { readFileSync } from 'node:fs';
 import { randomBytes, randomInt } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { xdr } from '@stellar/stellar-base';
 import { OverlayClient } from '../core-bridge/src/client/overlay-client.ts';
 import { DEFAULTS } from '../overlay/src/config/defaults.ts';
+import { NODE_FLAGS_ENV } from '../overlay/src/runtime-flags.ts';
 import { Mempool } from '../overlay/src/tx/mempool.ts';
 import type { TxInfo } from '../overlay/src/tx/types.ts';
 import { buildTxSet } from '../overlay/src/txset/build.ts';
@@ -56,8 +58,8 @@ const { values } = parseArgs({
   },
 });
 const maxTxs = DEFAULTS.mempoolMaxTxs;
-// Overlays are spawned with this process's environment: set their NODE_OPTIONS now, after this process started.
-if (values['overlay-node-options'] !== undefined) process.env['NODE_OPTIONS'] = values['overlay-node-options'];
+// Overlays are spawned with this process's environment, and our launcher reads the override from it.
+if (values['overlay-node-options'] !== undefined) process.env[NODE_FLAGS_ENV] = values['overlay-node-options'];
 const loadTxs = Number(values.load);
 
 // ---- measuring the overlay process ------------------------------------------------------------------------------

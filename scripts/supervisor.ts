@@ -13,7 +13,7 @@ import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Registry } from 'prom-client';
 import { createLogger, type Level, type Logger } from '../overlay/src/util/log.ts';
-import { OVERLAY_BIN } from './lib/overlay-launch.ts';
+import { overlayCommand } from './lib/overlay-launch.ts';
 import {
   SupervisedChild,
   type ChildHandle,
@@ -59,10 +59,10 @@ interface Validator {
   core: SupervisedChild;
 }
 
-/** An overlay-sidecar child under this Node, ready on its "ready" log line. */
+/** An overlay-sidecar child under this Node with the overlay's runtime flags, ready on its "ready" log line. */
 export function overlayProcess(args: string[], more: Partial<ProcessSpec> = {}): ProcessSpec {
   return {
-    command: [process.execPath, OVERLAY_BIN, ...args],
+    command: overlayCommand(args),
     readiness: { kind: 'log-line', pattern: OVERLAY_READY_PATTERN },
     ...more,
   };

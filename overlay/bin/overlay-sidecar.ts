@@ -1,7 +1,10 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=4 --heap-growing-percent=50
 // overlay-sidecar: the p2p overlay of a Stellar validator. `--help` for usage; docs/configuration.md for config.
+// The shebang's node flags are OVERLAY_NODE_FLAGS (src/runtime-flags.ts, where they are explained; a unit test keeps
+// both equal); `env -S` needs GNU coreutils ≥ 8.30. `node <flags> overlay-sidecar.ts` runs it with other flags.
 import { parseCommandLine, USAGE } from '../src/config/cli.ts';
 import { Overlay } from '../src/overlay.ts';
+import { missingNodeFlags, OVERLAY_NODE_FLAGS } from '../src/runtime-flags.ts';
 import { OverlayError } from '../src/util/errors.ts';
 import { createLogger } from '../src/util/log.ts';
 
@@ -24,6 +27,14 @@ async function main(): Promise<number> {
     return 0;
   }
   const log = createLogger('overlay', config.log_level);
+  const missing = missingNodeFlags();
+  if (missing.length > 0) {
+    // Once, at start: e.g. `node overlay/bin/overlay-sidecar.ts` bypasses the shebang.
+    log.warn('recommended node flags missing: the overlay will take more memory (docs/configuration.md, "Launching")', {
+      missing,
+      recommended: OVERLAY_NODE_FLAGS,
+    });
+  }
   const overlay = new Overlay(config, log);
 
   let exitCode = 0;

@@ -1,8 +1,18 @@
-// Spawns an overlay process (overlay/bin/overlay-sidecar.ts under this Node) and resolves when it logs "ready".
-// Shared by the local network, the test harness and (later) the supervisor.
+// Spawns an overlay process (overlay/bin/overlay-sidecar.ts under this Node, with the overlay's runtime flags) and
+// resolves when it logs "ready". Shared by the local network, the benchmarks and the test harness; the supervisor
+// builds its overlay children's command with overlayCommand.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { launchNodeFlags } from '../../overlay/src/runtime-flags.ts';
 
 export const OVERLAY_BIN = new URL('../../overlay/bin/overlay-sidecar.ts', import.meta.url).pathname;
+
+/**
+ * The command line of an overlay under this Node: the overlay's runtime flags (overlay/src/runtime-flags.ts; the
+ * OVERLAY_NODE_FLAGS environment variable replaces them), the bin, then `args`.
+ */
+export function overlayCommand(args: string[], nodeFlags: string[] = launchNodeFlags()): [string, ...string[]] {
+  return [process.execPath, ...nodeFlags, OVERLAY_BIN, ...args];
+}
 
 /** The fields of the overlay's "ready" log line that launchers use. */
 export interface ReadyRecord {
@@ -29,7 +39,8 @@ export interface LaunchedOverlay {
 const TAIL_LINES = 20;
 
 export function launchOverlay(args: string[], opts: { cwd?: string; onLine?: (line: string) => void } = {}): LaunchedOverlay {
-  const proc = spawn(process.execPath, [OVERLAY_BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'], cwd: opts.cwd });
+  const [node, ...argv] = overlayCommand(args);
+  const proc = spawn(node, argv, { stdio: ['ignore', 'ignore', 'pipe'], cwd: opts.cwd });
   const tail: string[] = [];
   let resolveReady!: (r: ReadyRecord) => void;
   let rejectReady!: (err: Error) => void;
