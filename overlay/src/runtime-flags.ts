@@ -7,14 +7,24 @@
 // 100,000-tx mempool plus 50,000 evicting submissions. Node's defaults peaked at 442–446 MB RSS, these flags at
 // 302–320 MB (issue 6's goal: 300 MB), for ~10–30 % more overlay CPU per submission.
 
+/** V8's semi-space cap for every isolate of the overlay (node's default on a machine with this much memory: 64). */
+export const SEMI_SPACE_MB = 4;
+
 /**
  * V8 heap flags, on node's command line (`--heap-growing-percent` is not allowed in NODE_OPTIONS).
  * - `--max-semi-space-size=4`: each isolate's young generation (the main thread's and every verify worker's) at
- *   most 2 × 4 MB semi-spaces instead of up to 2 × 32 MB: start RSS −40 MB, each worker −20 to −25 MB.
+ *   most 2 × 4 MB semi-spaces instead of 2 × 64 MB: start RSS −40 MB, each worker −25 MB.
  * - `--heap-growing-percent=50`: the old generation grows by half its live size before the next full GC rather
  *   than by up to 4× on a machine with this much memory: −80 to −100 MB under load.
  */
-export const OVERLAY_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=4', '--heap-growing-percent=50'];
+export const OVERLAY_NODE_FLAGS: readonly string[] = [`--max-semi-space-size=${SEMI_SPACE_MB}`, '--heap-growing-percent=50'];
+
+/**
+ * Worker threads' resource limits: the young generation is 2 semi-spaces plus a new-large-object space of one
+ * semi-space, so 3 × SEMI_SPACE_MB caps a worker as `--max-semi-space-size` would, also in a process launched
+ * without the flags (the flag, when given, takes precedence). No old-generation limit: a worker past it dies.
+ */
+export const WORKER_RESOURCE_LIMITS = { maxYoungGenerationSizeMb: 3 * SEMI_SPACE_MB } as const;
 
 /** Our launchers' override: when set, its space-separated flags replace OVERLAY_NODE_FLAGS (empty: no flags). */
 export const NODE_FLAGS_ENV = 'OVERLAY_NODE_FLAGS';

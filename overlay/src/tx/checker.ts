@@ -13,6 +13,7 @@ import {
   type SignatureBackend,
   type SignatureBackendChoice,
 } from '../crypto/ed25519.ts';
+import { WORKER_RESOURCE_LIMITS } from '../runtime-flags.ts';
 import { toHex } from '../util/bytes.ts';
 import type { Logger } from '../util/log.ts';
 import { BatchResult, packBatch } from './batch.ts';
@@ -94,6 +95,8 @@ export class TxChecker {
       maxThreads: this.threads,
       // Keep the workers (and their key caches) for the life of the checker; idle workers do not hold the process.
       idleTimeout: Number.POSITIVE_INFINITY,
+      // Each worker is its own V8 isolate: uncapped, its young generation alone grows to 2 × 64 MB here.
+      resourceLimits: WORKER_RESOURCE_LIMITS,
       workerData,
     });
     this.pool.on('error', (err: unknown) => this.opts.log?.error('verify worker failed', { err }));

@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
 import { expect } from 'chai';
 import {
+  SEMI_SPACE_MB,
+  WORKER_RESOURCE_LIMITS,
   launchNodeFlags,
   missingNodeFlags,
   NODE_FLAGS_ENV,
@@ -34,5 +37,19 @@ describe('overlay runtime flags', () => {
       missingNodeFlags({ execArgv: ['--heap_growing_percent=30', '--cpu-prof'], nodeOptions: '--max-semi-space-size=16' }),
     ).to.deep.equal([]);
     expect(missingNodeFlags({ execArgv: ['--max-semi-space-size=4'], nodeOptions: null })).to.deep.equal(['--heap-growing-percent=50']);
+  });
+
+  it('WORKER_RESOURCE_LIMITS caps a worker’s semi-spaces at SEMI_SPACE_MB, as the flag would', async () => {
+    // Churns short-lived objects so the new space grows to its cap, then reports the new space's size.
+    const script = `
+      const { parentPort } = require('node:worker_threads');
+      const v8 = require('node:v8');
+      let keep = [];
+      for (let i = 0; i < 2e6; i++) { keep.push({ i, a: [i] }); if (keep.length > 1e5) keep = []; }
+      parentPort.postMessage(v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size);`;
+    const w = new Worker(script, { eval: true, resourceLimits: WORKER_RESOURCE_LIMITS });
+    const newSpaceBytes = await new Promise<number>((resolve, reject) => w.once('message', resolve).once('error', reject));
+    await w.terminate();
+    expect(newSpaceBytes).to.be.at.most(2 * SEMI_SPACE_MB * 2 ** 20);
   });
 });
