@@ -20,7 +20,8 @@ import { stellarKeyOf } from '../../overlay/src/identity/node-key.ts';
 import { FramedStream } from '../../overlay/src/p2p/framed-stream.ts';
 import { QsetWire } from '../../overlay/src/qset/quorum-sets.ts';
 import type { BanEntry } from '../../overlay/src/peers/types.ts';
-import { FloodFrame, MAX_FLOOD_FRAME, encodeHashes, encodeInv, encodeTxs } from '../../overlay/src/tx/flood/wire.ts';
+import { SHORT_ID_BYTES } from '../../overlay/src/tx/flood/short-id.ts';
+import { FloodFrame, MAX_FLOOD_FRAME, encodeIds, encodeInv, encodeTxs } from '../../overlay/src/tx/flood/wire.ts';
 import { TxSetWire } from '../../overlay/src/txset/tx-sets.ts';
 import { corrupt, garbage, makePayment, testKeypair } from '../fixtures/txs.ts';
 import { getJson, metric, startOverlay, type OverlayProcess } from '../helpers/overlay-process.ts';
@@ -141,10 +142,10 @@ describe('hostile peers (real processes)', function () {
 
   it('malformed INV, GETDATA, TXS and an unknown frame type: one offence per stream, banned at the fourth', async () => {
     const p = await attacker();
-    const hash = randomBytes(32);
+    const id = randomBytes(SHORT_ID_BYTES);
     const bad = [
-      frame(FloodFrame.INV, Buffer.concat([u32(2), hash, Buffer.alloc(8)])), // count 2, one entry
-      frame(FloodFrame.GETDATA, Buffer.concat([u32(1), hash.subarray(0, 31)])), // a 31-byte hash
+      frame(FloodFrame.INV, Buffer.concat([u32(2), id, Buffer.from([100])])), // count 2, one entry
+      frame(FloodFrame.GETDATA, Buffer.concat([u32(1), id.subarray(0, SHORT_ID_BYTES - 1)])), // a 7-byte short id
       frame(FloodFrame.TXS, Buffer.concat([u32(1), u32(100), Buffer.alloc(10)])), // a body cut short
       frame(9, Buffer.alloc(4)), // no such frame type
     ];
@@ -178,17 +179,17 @@ describe('hostile peers (real processes)', function () {
     const cappedBefore = await capped();
     // 4096 announcements fill the cap (never answered); every INV after that is capped entirely.
     for (let i = 0; i < 4096 / 512; i++) {
-      p.send(FloodFrame.INV, encodeInv(Array.from({ length: 512 }, () => ({ hash: randomBytes(32), feePerOp: 100n }))));
+      p.send(FloodFrame.INV, encodeInv(Array.from({ length: 512 }, () => ({ id: randomBytes(SHORT_ID_BYTES), feePerOp: 100n }))));
     }
     await waitFor('the cap reached', async () => (await metric(a, /^overlay_flood_wanted /)) >= 4096);
     expect(await capped()).to.equal(cappedBefore);
     // A few over the cap: counted, scored, no ban yet.
-    for (let i = 0; i < 10; i++) p.send(FloodFrame.INV, encodeInv([{ hash: randomBytes(32), feePerOp: 100n }]));
+    for (let i = 0; i < 10; i++) p.send(FloodFrame.INV, encodeInv([{ id: randomBytes(SHORT_ID_BYTES), feePerOp: 100n }]));
     await waitFor('capped announcements counted', async () => (await capped()) >= cappedBefore + 10);
     expect(await offences('inv_over_cap')).to.be.at.least(10);
     expect((await bans()).some((x) => x.key === stellarKeyOf(p.node.peerId))).to.equal(false);
     // Keeping it up (0.1 per frame, threshold 100) is a ban.
-    for (let i = 0; i < 1100; i++) p.send(FloodFrame.INV, encodeInv([{ hash: randomBytes(32), feePerOp: 100n }]));
+    for (let i = 0; i < 1100; i++) p.send(FloodFrame.INV, encodeInv([{ id: randomBytes(SHORT_ID_BYTES), feePerOp: 100n }]));
     await expectBanned(p, 'inv_over_cap');
     await honestTrafficFlows();
   });
@@ -196,8 +197,8 @@ describe('hostile peers (real processes)', function () {
   it('GETDATA flood: served up to the per-peer burst, then refused and scored until banned', async () => {
     const p = await attacker();
     const limited = () => metric(a, /^overlay_flood_getdata_served_total\{outcome="rate_limited"\}/);
-    // 20,000 hashes of burst, then 10,000/s: 100 frames of 1000 at once is far beyond.
-    for (let i = 0; i < 100; i++) p.send(FloodFrame.GETDATA, encodeHashes(Array.from({ length: 1000 }, () => randomBytes(32))));
+    // 20,000 ids of burst, then 10,000/s: 100 frames of 1000 at once is far beyond.
+    for (let i = 0; i < 100; i++) p.send(FloodFrame.GETDATA, encodeIds(Array.from({ length: 1000 }, () => randomBytes(SHORT_ID_BYTES))));
     await waitFor('GETDATA refused', async () => (await limited()) > 0);
     expect(await metric(a, /^overlay_flood_getdata_served_total\{outcome="notfound"\}/)).to.be.at.least(20_000);
     await expectBanned(p, 'getdata_flood');

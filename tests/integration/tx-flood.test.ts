@@ -4,7 +4,8 @@ import { expect } from 'chai';
 import { createHash } from 'node:crypto';
 import { Networks, xdr } from '@stellar/stellar-base';
 import { TxReason, TxStatus } from '#ipc-protocol';
-import { FloodFrame, decodeHashes, encodeInv, encodeTxs } from '../../overlay/src/tx/flood/wire.ts';
+import { SHORT_ID_BYTES } from '../../overlay/src/tx/flood/short-id.ts';
+import { FloodFrame, decodeIds, encodeInv, encodeTxs } from '../../overlay/src/tx/flood/wire.ts';
 import { RawPeer } from '../helpers/raw-peer.ts';
 import { corrupt, garbage, makePayment, testKeypair } from '../fixtures/txs.ts';
 import { metric, startOverlay, type OverlayProcess } from '../helpers/overlay-process.ts';
@@ -99,9 +100,10 @@ describe('tx flooding (real processes)', function () {
     const dead = await RawPeer.start();
     try {
       await dead.connect(x);
-      dead.send(FloodFrame.INV, encodeInv([{ hash, feePerOp: 100n }]));
+      const id = hash.subarray(0, SHORT_ID_BYTES); // the short id the INV and GETDATA carry
+      dead.send(FloodFrame.INV, encodeInv([{ id, feePerOp: 100n }]));
       await waitFor('GETDATA from x to the announcer', () =>
-        dead.received.some((f) => f.type === FloodFrame.GETDATA && decodeHashes(f.payload, 'GETDATA').some((h) => hash.equals(h))),
+        dead.received.some((f) => f.type === FloodFrame.GETDATA && decodeIds(f.payload, 'GETDATA').some((h) => id.equals(h))),
       );
       // A real node announces it too, then the first announcer dies without answering.
       expect((await submit(cores[4]!, tx, rid++)).status).to.equal(TxStatus.ACCEPTED);
@@ -124,9 +126,10 @@ describe('tx flooding (real processes)', function () {
         late: await metric(x, /^overlay_flood_getdata_late_replies_total\{kind="body"\}/),
         unsolicited: await metric(x, /^overlay_flood_tx_bodies_received_total\{kind="unsolicited"\}/),
       };
-      slow.send(FloodFrame.INV, encodeInv([{ hash, feePerOp: 100n }]));
+      const id = hash.subarray(0, SHORT_ID_BYTES); // the short id the INV and GETDATA carry
+      slow.send(FloodFrame.INV, encodeInv([{ id, feePerOp: 100n }]));
       const asked = () =>
-        slow.received.filter((f) => f.type === FloodFrame.GETDATA && decodeHashes(f.payload, 'GETDATA').some((h) => hash.equals(h))).length;
+        slow.received.filter((f) => f.type === FloodFrame.GETDATA && decodeIds(f.payload, 'GETDATA').some((h) => id.equals(h))).length;
       await waitFor('GETDATA from x', () => asked() === 1);
       // Answer only once x has given up waiting (its first request to a new peer times out at the 1 s floor).
       await waitFor('the request to time out', async () => (await metric(x, /^overlay_flood_getdata_timeouts /)) > before.timeouts);

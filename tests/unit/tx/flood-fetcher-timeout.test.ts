@@ -3,10 +3,11 @@ import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { Registry } from 'prom-client';
 import { TxFetcher, type FetcherOptions } from '../../../overlay/src/tx/flood/fetcher.ts';
+import { SHORT_ID_BYTES, shortKeyOf } from '../../../overlay/src/tx/flood/short-id.ts';
 
 function setup(over: Partial<FetcherOptions> = {}) {
   let now = 1_000;
-  const requests: { peer: string; key: string; hash: Uint8Array }[] = [];
+  const requests: { peer: string; key: string; id: Uint8Array }[] = [];
   /** Requests "not sent yet": the test decides which ones cancel() finds. */
   const queued = new Set<Uint8Array>();
   const registry = new Registry();
@@ -17,15 +18,16 @@ function setup(over: Partial<FetcherOptions> = {}) {
     maxAnnouncementsPerPeer: 4096,
     maxInflightPerPeer: 1000,
     maxWanted: 10_000,
-    request: (peer, hash) => requests.push({ peer, key: Buffer.from(hash).toString('hex'), hash }),
-    cancel: (_peer, hash) => queued.delete(hash),
+    request: (peer, id) => requests.push({ peer, key: Buffer.from(id).toString('hex'), id }),
+    cancel: (_peer, id) => queued.delete(id),
     registry,
     now: () => now,
     ...over,
   });
+  /** A tx as the fetcher sees it: its short id and the id's key. */
   const tx = () => {
-    const hash = randomBytes(32);
-    return { hash, key: hash.toString('hex') };
+    const id = randomBytes(SHORT_ID_BYTES);
+    return { id, key: shortKeyOf(id) };
   };
   const metric = async (name: string, labels: Record<string, string> = {}) => {
     const m = (await registry.getSingleMetric(name)!.get()).values;
@@ -34,7 +36,7 @@ function setup(over: Partial<FetcherOptions> = {}) {
   /** `peer` announces a fresh tx and is asked for it; it answers after `ms`. */
   const roundTrip = (peer: string, ms: number) => {
     const t = tx();
-    f.announced(peer, t.hash, t.key, 100n);
+    f.announced(peer, t.id, t.key, 100n);
     f.schedule();
     now += ms;
     f.received(t.key, peer);
@@ -42,8 +44,8 @@ function setup(over: Partial<FetcherOptions> = {}) {
   /** A fresh tx announced by A and B; A is asked first. */
   const announcedByBoth = () => {
     const t = tx();
-    f.announced('A', t.hash, t.key, 1n);
-    f.announced('B', t.hash, t.key, 1n);
+    f.announced('A', t.id, t.key, 1n);
+    f.announced('B', t.id, t.key, 1n);
     f.schedule();
     return t;
   };
@@ -84,10 +86,10 @@ describe('TxFetcher per-peer adaptive timeouts', () => {
 
     const a = tx();
     const b = tx();
-    f.announced('SLOW', a.hash, a.key, 1n);
-    f.announced('X', a.hash, a.key, 1n);
-    f.announced('FAST', b.hash, b.key, 1n);
-    f.announced('Y', b.hash, b.key, 1n);
+    f.announced('SLOW', a.id, a.key, 1n);
+    f.announced('X', a.id, a.key, 1n);
+    f.announced('FAST', b.id, b.key, 1n);
+    f.announced('Y', b.id, b.key, 1n);
     f.schedule();
     const askedFor = (t: { key: string }) => requests.filter((r) => r.key === t.key).map((r) => r.peer);
     advance(1000);
@@ -102,7 +104,7 @@ describe('TxFetcher per-peer adaptive timeouts', () => {
   it('a reply after the timeout counts as received: measured, no penalty, no second request when nobody else announced', async () => {
     const { f, requests, tx, advance, metric } = setup();
     const t = tx();
-    f.announced('A', t.hash, t.key, 1n);
+    f.announced('A', t.id, t.key, 1n);
     f.schedule();
     advance(1000);
     f.tick();
@@ -123,7 +125,7 @@ describe('TxFetcher per-peer adaptive timeouts', () => {
     const t = firstTimedOut(); // A timed out; B asked (its GETDATA still queued)
     const reask = requests[1]!;
     expect(reask.peer).to.not.equal(requests[0]!.peer);
-    queued.add(reask.hash);
+    queued.add(reask.id);
     expect(f.received(t.key, requests[0]!.peer)).to.equal(true);
     expect(f.cancelled).to.equal(1);
     expect(queued.size).to.equal(0);
@@ -159,7 +161,7 @@ describe('TxFetcher per-peer adaptive timeouts', () => {
     const { f, tx, advance, metric } = setup({ maxInflightPerPeer: 3 });
     for (let i = 0; i < 5; i++) {
       const t = tx();
-      f.announced('A', t.hash, t.key, 1n);
+      f.announced('A', t.id, t.key, 1n);
     }
     f.schedule(); // 3 asked (the in-flight cap)
     advance(1000);
@@ -172,7 +174,7 @@ describe('TxFetcher per-peer adaptive timeouts', () => {
     f.tick();
     expect(await metric('overlay_flood_getdata_awaiting_late')).to.equal(0);
     const t = tx();
-    f.announced('A', t.hash, t.key, 1n);
+    f.announced('A', t.id, t.key, 1n);
     f.schedule();
     advance(1000);
     f.tick();
@@ -232,7 +234,7 @@ describe('TxFetcher per-peer adaptive timeouts', () => {
   it('without tickMs, time between ticks counts in full (a caller with irregular ticks)', () => {
     const { f, tx, advance } = setup();
     const t = tx();
-    f.announced('A', t.hash, t.key, 1n);
+    f.announced('A', t.id, t.key, 1n);
     f.schedule();
     advance(2000);
     f.tick();

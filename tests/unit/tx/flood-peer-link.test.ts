@@ -9,7 +9,8 @@ import { createOverlayNode, type OverlayNode } from '../../../overlay/src/p2p/no
 import { FramedStream } from '../../../overlay/src/p2p/framed-stream.ts';
 import { protocolIds } from '../../../overlay/src/p2p/protocols.ts';
 import { PeerLink } from '../../../overlay/src/tx/flood/peer-link.ts';
-import { FloodFrame, MAX_FLOOD_FRAME, decodeHashes, decodeInv } from '../../../overlay/src/tx/flood/wire.ts';
+import { SHORT_ID_BYTES } from '../../../overlay/src/tx/flood/short-id.ts';
+import { FloodFrame, MAX_FLOOD_FRAME, decodeIds, decodeInv } from '../../../overlay/src/tx/flood/wire.ts';
 import { waitFor } from '../../helpers/wait.ts';
 
 const protocols = protocolIds('00'.repeat(32));
@@ -71,16 +72,16 @@ for (const transport of ['quic', 'tcp'] as const) {
     it('delivers a burst of frames, in order, with nothing written after it', async () => {
       received.length = 0;
       const l = link();
-      const hashes = Array.from({ length: 50 }, () => randomBytes(32));
+      const ids = Array.from({ length: 50 }, () => randomBytes(SHORT_ID_BYTES));
       // One INV frame per entry (invMaxHashes 1), all written in one go.
-      for (const [i, hash] of hashes.entries()) l.announce({ hash, feePerOp: BigInt(i) });
+      for (const [i, id] of ids.entries()) l.announce({ id, feePerOp: BigInt(i) });
       await waitFor('all 50 INV frames at the peer', () => received.length === 50);
       const back = received.map((f) => decodeInv(f.payload)[0]!);
-      expect(back.map((e) => Buffer.from(e.hash))).to.deep.equal(hashes);
-      expect(back.map((e) => e.feePerOp)).to.deep.equal(hashes.map((_, i) => BigInt(i)));
+      expect(back.map((e) => Buffer.from(e.id))).to.deep.equal(ids);
+      expect(back.map((e) => e.feePerOp)).to.deep.equal(ids.map((_, i) => BigInt(i)));
       // And again on the same stream, once it has drained at least once.
       received.length = 0;
-      for (const hash of hashes) l.announce({ hash, feePerOp: 1n });
+      for (const id of ids) l.announce({ id, feePerOp: 1n });
       await waitFor('the second burst', () => received.length === 50);
     });
 
@@ -93,19 +94,19 @@ for (const transport of ['quic', 'tcp'] as const) {
         peerHas: (h) => known.has(Buffer.from(h).toString('hex')),
         onInvSkipped: (n) => (skipped += n),
       });
-      const [x, y, z] = [randomBytes(32), randomBytes(32), randomBytes(32)];
-      for (const hash of [x, y, z]) l.announce({ hash, feePerOp: 1n });
+      const [x, y, z] = [randomBytes(SHORT_ID_BYTES), randomBytes(SHORT_ID_BYTES), randomBytes(SHORT_ID_BYTES)];
+      for (const id of [x, y, z]) l.announce({ id, feePerOp: 1n });
       // The peer announced y to us while ours waited for its batch.
       known.add(y.toString('hex'));
       await waitFor('the INV batch', () => received.length === 1);
-      expect(decodeInv(received[0]!.payload).map((e) => Buffer.from(e.hash))).to.deep.equal([x, z]);
+      expect(decodeInv(received[0]!.payload).map((e) => Buffer.from(e.id))).to.deep.equal([x, z]);
       expect(skipped).to.equal(1);
     });
 
     it('withdraws a GETDATA not yet sent, and only that one', async () => {
       received.length = 0;
       const l = link();
-      const [keep, drop] = [randomBytes(32), randomBytes(32)];
+      const [keep, drop] = [randomBytes(SHORT_ID_BYTES), randomBytes(SHORT_ID_BYTES)];
       l.request(keep);
       l.request(drop);
       expect(l.cancelRequest(drop)).to.equal(true);
@@ -113,7 +114,7 @@ for (const transport of ['quic', 'tcp'] as const) {
       expect(l.cancelRequest(Uint8Array.prototype.slice.call(keep))).to.equal(false); // a copy is not the request
       await waitFor('the GETDATA', () => received.length === 1);
       expect(received[0]!.type).to.equal(FloodFrame.GETDATA);
-      expect(decodeHashes(received[0]!.payload, 'GETDATA').map((h) => Buffer.from(h))).to.deep.equal([keep]);
+      expect(decodeIds(received[0]!.payload, 'GETDATA').map((h) => Buffer.from(h))).to.deep.equal([keep]);
       expect(l.cancelRequest(keep)).to.equal(false); // already sent
     });
   });

@@ -1,5 +1,5 @@
 // Announce-then-pull bookkeeping: which peers announced which tx we lack, which one we asked, and when to ask
-// another. One announcer is asked at a time, highest fee first; when that peer's request timeout passes (or on a
+// another. Txs are named as on the wire, by short id (short-id.ts), and keyed by its hex. One announcer is asked at a time, highest fee first; when that peer's request timeout passes (or on a
 // NOTFOUND, or the peer leaving) a different announcer is chosen at random among the untried; after `giveUpMs` the
 // hash is forgotten. Pure logic: the flood layer feeds it events and sends the GETDATAs it asks for.
 //
@@ -30,17 +30,19 @@ export interface FetcherOptions {
   maxWanted: number;
   /** How often the caller calls tick(); given, our own stalls beyond 2 ticks do not age requests (see above). */
   tickMs?: number;
-  /** Queue a GETDATA for `hash` to `peer`. */
-  request(peer: string, hash: Uint8Array): void;
-  /** Withdraw a GETDATA queued by request() (the same `hash` array) if not sent yet; true if it was withdrawn. */
-  cancel?(peer: string, hash: Uint8Array): boolean;
+  /** Queue a GETDATA for the short id `id` to `peer`. */
+  request(peer: string, id: Uint8Array): void;
+  /** Withdraw a GETDATA queued by request() (the same `id` array) if not sent yet; true if it was withdrawn. */
+  cancel?(peer: string, id: Uint8Array): boolean;
   registry?: Registry;
   now?: () => number;
   random?: () => number;
 }
 
 interface Wanted {
-  hash: Uint8Array;
+  /** The short id (owned), as sent in GETDATA. */
+  id: Uint8Array;
+  /** Its hex: the key of every table here. */
   key: string;
   feePerOp: bigint;
   firstSeen: number;
@@ -126,15 +128,15 @@ export class TxFetcher {
     return ps !== undefined && ps.announced.size >= this.opts.maxAnnouncementsPerPeer;
   }
 
-  /** `peer` announced a tx we do not have. `hash` may be a view: it is copied when kept. */
-  announced(peer: string, hash: Uint8Array, key: string, feePerOp: bigint): AnnounceOutcome {
+  /** `peer` announced a tx we do not have, by short id `id` (hex `key`). `id` may be a view: it is copied when kept. */
+  announced(peer: string, id: Uint8Array, key: string, feePerOp: bigint): AnnounceOutcome {
     const ps = this.peer(peer);
     let w = this.wanted.get(key);
     if (w?.announcers.includes(peer)) return 'repeat';
     if (ps.announced.size >= this.opts.maxAnnouncementsPerPeer) return 'capped';
     if (w === undefined) {
       if (this.wanted.size >= this.opts.maxWanted) return 'full';
-      w = { hash: Uint8Array.prototype.slice.call(hash), key, feePerOp, firstSeen: this.now(), announcers: [], tried: new Set(), asked: null };
+      w = { id: Uint8Array.prototype.slice.call(id), key, feePerOp, firstSeen: this.now(), announcers: [], tried: new Set(), asked: null };
       this.wanted.set(key, w);
     } else if (feePerOp > w.feePerOp) {
       w.feePerOp = feePerOp;
@@ -242,7 +244,7 @@ export class TxFetcher {
       ps.expired.delete(w.key);
       this.inflightCount++;
       this.ready.delete(w.key);
-      this.opts.request(peer, w.hash);
+      this.opts.request(peer, w.id);
     }
   }
 
@@ -298,7 +300,7 @@ export class TxFetcher {
 
   /** Stops tracking `w`; a request for it still queued to a peer other than `from` is withdrawn. */
   private forget(w: Wanted, from: string | null): void {
-    if (w.asked !== null && w.asked !== from && this.opts.cancel?.(w.asked, w.hash)) {
+    if (w.asked !== null && w.asked !== from && this.opts.cancel?.(w.asked, w.id)) {
       this.cancelled++;
       this.m.cancelled.inc();
     }

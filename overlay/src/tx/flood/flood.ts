@@ -2,6 +2,8 @@
 // peer that has not told us it has it; a peer that lacks it asks one announcer (GETDATA) and gets the body once.
 // Push mode (the legacy behaviour, kept as the benchmark's baseline): bodies go to every such peer at once.
 // Pending txs are announced again on a budget, and to every peer that connects, so no tx is stranded.
+// Peers name txs by short id (short-id.ts: the first 8 bytes of the hash), and so do the tables here; the mempool
+// keys txs by full hash, and a pending index maps one to the other.
 import { createHash } from 'node:crypto';
 import { peerIdFromString } from '@libp2p/peer-id';
 import type { Stream, Connection } from '@libp2p/interface';
@@ -15,16 +17,18 @@ import type { Logger } from '../../util/log.ts';
 import type { TxInfo } from '../types.ts';
 import { TxFetcher } from './fetcher.ts';
 import { PeerLink } from './peer-link.ts';
-import { FloodFrame, INV_ENTRY_BYTES, MAX_FLOOD_FRAME, decodeHashes, decodeInv, decodeTxs } from './wire.ts';
+import { shortIdOf, shortKeyOf, shortKeyOfKey } from './short-id.ts';
+import { FloodFrame, MAX_FLOOD_FRAME, decodeIds, decodeInv, decodeTxs, invEntriesAtMost } from './wire.ts';
 
 /** Overlay V2: housekeeping tick 50 ms (request timeouts, give-ups, scheduling). */
 const TICK_MS = 50;
 /** Ours: a pending tx is announced again to peers not known to have it once this old (past a fetcher's give-up). */
 const REBROADCAST_AFTER_MS = 10_000;
 /**
- * Ours: bodies from peers remembered, to count duplicates and to skip re-fetching what is being checked or was just
- * evicted. Pending txs need no entry (the mempool answers for them), nor included or expired ones (its bans do):
- * room for every check the checker can hold (64 batches × tx.verify_batch, 16,384 by default) four times over.
+ * Ours: short ids of bodies from peers and of txs that just left the pool, to count duplicates and to skip
+ * re-fetching what is being checked or was just included, expired or evicted (the mempool's bans are keyed by full
+ * hash, which an INV no longer carries). Pending txs need no entry (the pending index answers for them): room for
+ * every check the checker can hold (64 batches × tx.verify_batch, 16,384 by default) four times over.
  */
 const SEEN_BODIES = 65_536;
 /**
@@ -33,7 +37,7 @@ const SEEN_BODIES = 65_536;
  * first quarter of an hour (soak, 2026-11-21: the heap still filling after 10 min).
  */
 const SEEN_BODIES_MS = 60_000;
-/** Ours: hashes that failed checks, never fetched again (for a while). */
+/** Ours: short ids of txs that failed checks, never fetched again (for a while). */
 const REJECTED = 100_000;
 /** Ours: at most this many peers remembered per tx as already having it. */
 const HAVE_FROM_PEERS = 64;
@@ -94,15 +98,25 @@ export class TxFlood {
   private readonly links = new Map<string, PeerLink>();
   private readonly inbound = new Map<string, Set<FramedStream>>();
   private readonly fetcher: TxFetcher;
+  /** Short ids (as every table below). */
   private readonly seenBodies = new RecentSet<string>(SEEN_BODIES, SEEN_BODIES_MS);
   private readonly rejectedKeys = new BoundedSet<string>(REJECTED);
   /**
-   * Tx key → the peers known to have it: one peer id, or (rarer) an exact-size array of several. Only for txs in
-   * play (pending, wanted or being checked): an entry goes when its tx leaves the pool or fails its checks, and none
-   * is made for a tx the pool has already banned or included (late announcements), so the map stays near the pool's
-   * size instead of filling to its bound.
+   * Short id → the peers known to have its tx: one peer id, or (rarer) an exact-size array of several. Only for txs
+   * in play (pending, wanted or being checked): an entry goes when its tx leaves the pool or fails its checks, and
+   * none is made for a tx the pool has already banned or included (late announcements), so the map stays near the
+   * pool's size instead of filling to its bound.
    */
   private readonly haveFrom: LruMap<string, string | readonly string[]>;
+  /**
+   * Short id → the full key of the pending tx it names: to serve GETDATA and to tell whether we hold an announced tx.
+   * An entry is made when a tx is announced and goes when it leaves the pool, so it is bounded by the pool.
+   * Two pending txs whose short ids collide (2^-64 per pair for honest txs; an attacker can make pairs of its own txs
+   * collide with ~2^32 work): the first keeps the id, and the second is neither announced nor served until the
+   * first leaves, nor is a body whose id another pending tx holds taken from a peer. Only the colliding txs'
+   * propagation suffers. No salting: an id salted per link would defeat the fetcher's dedup across announcers.
+   */
+  private readonly pendingIds = new Map<string, string>();
   /** Pending txs by last announcement time, in ANNOUNCE_CLOCK_MS units since `epoch` (oldest first). */
   private readonly lastAnnounced = new Map<string, number>();
   private readonly epoch = Date.now();
@@ -150,9 +164,15 @@ export class TxFlood {
       timeouts: new Gauge({ name: 'overlay_flood_getdata_timeouts', help: 'GETDATA requests that timed out (since start)', registers, collect() { this.set(fetcher.timeouts); } }),
       giveUps: new Gauge({ name: 'overlay_flood_give_ups', help: 'Hashes forgotten unfetched after the give-up time (since start)', registers, collect() { this.set(fetcher.giveUps); } }),
       links: new Gauge({ name: 'overlay_flood_links', help: 'Peers with a flood link', registers }),
+      collisions: new Counter({
+        name: 'overlay_flood_short_id_collisions_total',
+        help: 'Short ids held by another pending tx: a tx entering our pool (not announced), a body from a peer (dropped)',
+        labelNames: ['where'] as const,
+        registers,
+      }),
       tables: new Gauge({
         name: 'overlay_flood_table_entries',
-        help: 'Entries in the flood tables: have_from (peers known to hold a tx), seen_bodies, rejected, last_announced',
+        help: 'Entries in the flood tables: have_from (peers known to hold a tx), seen_bodies, rejected, last_announced, pending_ids (short id → pending tx)',
         labelNames: ['table'] as const,
         registers,
         collect: () => {
@@ -161,6 +181,7 @@ export class TxFlood {
           t.set({ table: 'seen_bodies' }, this.seenBodies.size);
           t.set({ table: 'rejected' }, this.rejectedKeys.size);
           t.set({ table: 'last_announced' }, this.lastAnnounced.size);
+          t.set({ table: 'pending_ids' }, this.pendingIds.size);
         },
       }),
     };
@@ -196,14 +217,15 @@ export class TxFlood {
       onSent: (type, bytes) => this.count('out', type, bytes),
       onDrop: (type) => this.m.dropped.inc({ type: frameNames[type] ?? 'unknown' }),
       onError: (err) => this.opts.log.debug('flood link error', { peer, err }),
-      peerHas: (hash) => this.peerHas(toHex(hash), peer),
+      peerHas: (id) => this.peerHas(toHex(id), peer),
       onInvSkipped: (n) => this.m.invSkipped.inc(n),
     });
     this.links.set(peer, link);
     this.m.links.set(this.links.size);
-    for (const tx of this.opts.mempool.values()) {
-      if (this.peerHas(tx.key, peer)) continue;
-      link.announce({ hash: tx.hash, feePerOp: feePerOp(tx) });
+    for (const [id, key] of this.pendingIds) {
+      const tx = this.opts.mempool.get(key);
+      if (tx === undefined || this.peerHas(id, peer)) continue;
+      link.announce({ id: shortIdOf(tx.hash), feePerOp: feePerOp(tx) });
       this.m.announced.inc({ cause: 'connect' });
     }
   }
@@ -221,29 +243,56 @@ export class TxFlood {
 
   /** A tx entered our mempool (from core or a peer): announce it (pull) or push it (push). */
   announce(tx: TxInfo): void {
-    this.fetcher.drop(tx.key);
+    const id = shortKeyOf(tx.hash);
+    this.fetcher.drop(id);
     this.lastAnnounced.set(tx.key, this.clock());
-    this.fanOut(tx, 'new');
+    if (this.claimId(id, tx.key)) this.fanOut(tx, id, 'new');
   }
 
-  /** A tx left our mempool. */
+  /** A tx left our mempool: its short id is remembered a while, so late announcements of it are not fetched. */
   forget(key: string): void {
     this.lastAnnounced.delete(key);
-    this.haveFrom.delete(key);
+    const id = shortKeyOfKey(key);
+    if (this.pendingIds.get(id) !== key) return; // a colliding tx that never held its id: the holder's entries stay
+    this.pendingIds.delete(id);
+    this.haveFrom.delete(id);
+    // From now, whatever generation its body was seen in.
+    this.seenBodies.delete(id);
+    this.seenBodies.add(id);
   }
 
-  /** A body failed its checks: never fetch that hash again (for a while). */
+  /** A body failed its checks: never fetch its short id again (for a while). */
   rejected(key: string): void {
-    this.rejectedKeys.add(key);
-    this.haveFrom.delete(key);
-    this.fetcher.drop(key);
+    const id = shortKeyOfKey(key);
+    if (this.holdsOther(id, key)) return; // the id names another tx we hold: nothing of its to forget
+    this.rejectedKeys.add(id);
+    this.haveFrom.delete(id);
+    this.fetcher.drop(id);
   }
 
-  private fanOut(tx: TxInfo, cause: 'new' | 'rebroadcast'): void {
+  /** Gives `id` to the pending tx `key` unless another pending tx holds it; whether `key` holds it. */
+  private claimId(id: string, key: string): boolean {
+    const holder = this.pendingIds.get(id);
+    if (holder === undefined) this.pendingIds.set(id, key);
+    else if (holder !== key) {
+      this.m.collisions.inc({ where: 'pending' });
+      this.opts.log.debug('short id collision: the first pending tx keeps the id', { id, holder, key });
+      return false;
+    }
+    return true;
+  }
+
+  /** Whether a pending tx other than `key` holds the short id `id`. */
+  private holdsOther(id: string, key: string): boolean {
+    const holder = this.pendingIds.get(id);
+    return holder !== undefined && holder !== key;
+  }
+
+  private fanOut(tx: TxInfo, id: string, cause: 'new' | 'rebroadcast'): void {
     const push = this.opts.config.mode === 'push' && cause === 'new';
-    const entry = { hash: tx.hash, feePerOp: feePerOp(tx) };
+    const entry = { id: shortIdOf(tx.hash), feePerOp: feePerOp(tx) };
     for (const [peer, link] of this.links) {
-      if (this.peerHas(tx.key, peer)) continue;
+      if (this.peerHas(id, peer)) continue;
       if (push) {
         link.sendTx(tx.bytes);
         this.m.pushed.inc();
@@ -264,7 +313,10 @@ export class TxFlood {
       const tx = this.opts.mempool.get(key);
       if (tx === undefined) continue;
       this.lastAnnounced.set(key, now);
-      this.fanOut(tx, 'rebroadcast');
+      // A tx whose id another pending tx held takes it once that one has left.
+      const id = shortKeyOf(tx.hash);
+      if (!this.claimId(id, key)) continue;
+      this.fanOut(tx, id, 'rebroadcast');
       budget--;
     }
   }
@@ -273,8 +325,8 @@ export class TxFlood {
     return Math.floor((Date.now() - this.epoch) / ANNOUNCE_CLOCK_MS);
   }
 
-  private peerHas(key: string, peer: string): boolean {
-    const have = this.haveFrom.peek(key);
+  private peerHas(id: string, peer: string): boolean {
+    const have = this.haveFrom.peek(id);
     return have === peer || (typeof have === 'object' && have.includes(peer));
   }
 
@@ -283,13 +335,13 @@ export class TxFlood {
     return this.opts.mempool.has(key) || !this.opts.mempool.isBanned(key);
   }
 
-  private notePeerHas(key: string, peer: string): void {
-    const have = this.haveFrom.peek(key);
-    if (have === undefined) this.haveFrom.set(key, peer);
+  private notePeerHas(id: string, peer: string): void {
+    const have = this.haveFrom.peek(id);
+    if (have === undefined) this.haveFrom.set(id, peer);
     else if (typeof have === 'string') {
-      if (have !== peer) this.haveFrom.set(key, [have, peer]);
+      if (have !== peer) this.haveFrom.set(id, [have, peer]);
     } else if (!have.includes(peer) && have.length < HAVE_FROM_PEERS) {
-      this.haveFrom.set(key, [...have, peer]);
+      this.haveFrom.set(id, [...have, peer]);
     }
   }
 
@@ -338,7 +390,7 @@ export class TxFlood {
       case FloodFrame.TXS:
         return this.onTxs(peer, payload);
       case FloodFrame.NOTFOUND:
-        for (const h of decodeHashes(payload, 'NOTFOUND')) this.fetcher.notFound(peer, toHex(h));
+        for (const id of decodeIds(payload, 'NOTFOUND')) this.fetcher.notFound(peer, toHex(id));
         this.fetcher.schedule();
         return;
       default:
@@ -350,26 +402,28 @@ export class TxFlood {
     if (this.fetcher.isCapped(peer)) {
       // Refused whole, in constant time: an INV spammer at its cap must not cost a hash and a lookup per entry
       // (bench-dos: per-entry handling of capped INVs took a core and slowed honest txs ×10–38).
-      const entries = Math.floor(payload.length / INV_ENTRY_BYTES);
+      const entries = invEntriesAtMost(payload);
       this.m.announcements.inc({ outcome: 'capped' }, entries);
       this.misbehaved(peer, `INV beyond the announcement cap: ${entries} entries ignored`, 'inv_over_cap');
       return;
     }
-    const mempool = this.opts.mempool;
     let capped = 0;
     for (const e of decodeInv(payload)) {
-      const key = toHex(e.hash);
-      if (mempool.has(key) || this.seenBodies.has(key)) {
-        if (this.inPlay(key)) this.notePeerHas(key, peer);
+      const id = toHex(e.id);
+      const pending = this.pendingIds.has(id);
+      if (pending || this.seenBodies.has(id)) {
+        // In play: pending, or being checked (its entry was made when it was announced or its body came). A tx
+        // that left the pool or failed its checks has none, and gets none.
+        if (pending || this.haveFrom.has(id)) this.notePeerHas(id, peer);
         this.m.announcements.inc({ outcome: 'known' });
         continue;
       }
-      if (this.rejectedKeys.has(key) || mempool.isBanned(key)) {
+      if (this.rejectedKeys.has(id)) {
         this.m.announcements.inc({ outcome: 'rejected' });
         continue;
       }
-      const outcome = this.fetcher.announced(peer, e.hash, key, e.feePerOp);
-      if (outcome === 'new' || outcome === 'added') this.notePeerHas(key, peer);
+      const outcome = this.fetcher.announced(peer, e.id, id, e.feePerOp);
+      if (outcome === 'new' || outcome === 'added') this.notePeerHas(id, peer);
       if (outcome === 'capped') capped++;
       this.m.announcements.inc({ outcome });
     }
@@ -380,20 +434,22 @@ export class TxFlood {
   private onGetData(peer: string, payload: Uint8Array): void {
     const link = this.links.get(peer);
     if (link === undefined) return;
-    const hashes = decodeHashes(payload, 'GETDATA');
-    if (this.opts.allowGetData && !this.opts.allowGetData(peer, hashes.length)) {
-      this.m.served.inc({ outcome: 'rate_limited' }, hashes.length);
-      this.misbehaved(peer, `GETDATA beyond the peer's rate: ${hashes.length} hashes refused`, 'getdata_flood');
+    const ids = decodeIds(payload, 'GETDATA');
+    if (this.opts.allowGetData && !this.opts.allowGetData(peer, ids.length)) {
+      this.m.served.inc({ outcome: 'rate_limited' }, ids.length);
+      this.misbehaved(peer, `GETDATA beyond the peer's rate: ${ids.length} hashes refused`, 'getdata_flood');
       return;
     }
-    for (const h of hashes) {
-      const tx = this.opts.mempool.get(toHex(h));
+    for (const raw of ids) {
+      const id = toHex(raw);
+      const key = this.pendingIds.get(id);
+      const tx = key === undefined ? undefined : this.opts.mempool.get(key);
       if (tx === undefined) {
-        link.notHave(Uint8Array.prototype.slice.call(h));
+        link.notHave(Uint8Array.prototype.slice.call(raw));
         this.m.served.inc({ outcome: 'notfound' });
       } else {
         link.sendTx(tx.bytes);
-        this.notePeerHas(tx.key, peer);
+        this.notePeerHas(id, peer);
         this.m.served.inc({ outcome: 'sent' });
       }
     }
@@ -401,16 +457,24 @@ export class TxFlood {
 
   private onTxs(peer: string, payload: Uint8Array): void {
     for (const body of decodeTxs(payload, this.opts.maxTxBytes)) {
-      const key = createHash('sha256').update(body).digest('hex');
-      if (this.inPlay(key)) this.notePeerHas(key, peer);
-      if (!this.seenBodies.add(key) || this.opts.mempool.has(key) || this.opts.mempool.isBanned(key)) {
-        this.fetcher.received(key, peer); // measures a late reply, if it is one
+      // The full hash, from the body itself: its short id says which request this answers.
+      const hash = createHash('sha256').update(body).digest();
+      const key = hash.toString('hex');
+      const id = shortKeyOf(hash);
+      if (this.holdsOther(id, key)) {
+        // Not the tx its id names here (we never ask for an id we hold): the first keeps the id.
+        this.m.collisions.inc({ where: 'body' });
+        continue;
+      }
+      if (this.inPlay(key)) this.notePeerHas(id, peer);
+      if (!this.seenBodies.add(id) || this.opts.mempool.has(key) || this.opts.mempool.isBanned(key)) {
+        this.fetcher.received(id, peer); // measures a late reply, if it is one
         this.m.bodies.inc({ kind: 'duplicate' });
         continue;
       }
-      const solicited = this.fetcher.received(key, peer);
+      const solicited = this.fetcher.received(id, peer);
       this.m.bodies.inc({ kind: solicited ? 'new' : 'unsolicited' });
-      if (this.rejectedKeys.has(key)) continue;
+      if (this.rejectedKeys.has(id)) continue;
       this.opts.accept(Uint8Array.prototype.slice.call(body), peer);
     }
     this.fetcher.schedule();

@@ -16,7 +16,7 @@ import {
   MAX_FLOOD_FRAME,
   MAX_HASHES_PER_FRAME,
   TXS_FRAME_SOFT_BYTES,
-  encodeHashes,
+  encodeIds,
   encodeInv,
   encodeTxs,
   type InvEntry,
@@ -38,8 +38,8 @@ export interface LinkOptions {
   onDrop(type: number, bytes: number): void;
   onSent(type: number, bytes: number): void;
   onError(err: unknown): void;
-  /** Whether the peer is known to have the tx by now; such INV entries are left out when the batch goes. */
-  peerHas?(hash: Uint8Array): boolean;
+  /** Whether the peer is known to have the tx (by short id) by now; such INV entries are left out when the batch goes. */
+  peerHas?(id: Uint8Array): boolean;
   /** INV entries left out because the peer was known to have them by the time the batch went. */
   onInvSkipped?(n: number): void;
 }
@@ -81,24 +81,26 @@ export class PeerLink {
     this.scheduleTick();
   }
 
-  request(hash: Uint8Array): void {
+  /** Asks the peer for the tx with short id `id`. */
+  request(id: Uint8Array): void {
     if (this.closed) return;
-    this.getData.push(hash);
+    this.getData.push(id);
     if (this.getData.length >= MAX_HASHES_PER_FRAME) this.flushHashes();
     this.scheduleTick();
   }
 
-  /** Withdraws a request() of this very `hash` array if it has not been sent; true if it was withdrawn. */
-  cancelRequest(hash: Uint8Array): boolean {
-    const i = this.getData.indexOf(hash);
+  /** Withdraws a request() of this very `id` array if it has not been sent; true if it was withdrawn. */
+  cancelRequest(id: Uint8Array): boolean {
+    const i = this.getData.indexOf(id);
     if (i < 0) return false;
     this.getData.splice(i, 1);
     return true;
   }
 
-  notHave(hash: Uint8Array): void {
+  /** Tells the peer we do not have the tx with short id `id`. */
+  notHave(id: Uint8Array): void {
     if (this.closed) return;
-    this.notFound.push(hash);
+    this.notFound.push(id);
     if (this.notFound.length >= MAX_HASHES_PER_FRAME) this.flushHashes();
     this.scheduleTick();
   }
@@ -132,7 +134,7 @@ export class PeerLink {
     const peerHas = this.opts.peerHas;
     if (peerHas !== undefined) {
       const before = this.inv.length;
-      this.inv = this.inv.filter((e) => !peerHas(e.hash));
+      this.inv = this.inv.filter((e) => !peerHas(e.id));
       if (this.inv.length < before) this.opts.onInvSkipped?.(before - this.inv.length);
     }
     while (this.inv.length > 0) {
@@ -153,12 +155,12 @@ export class PeerLink {
     if (this.getData.length > 0) {
       const h = this.getData;
       this.getData = [];
-      this.write(FloodFrame.GETDATA, encodeHashes(h));
+      this.write(FloodFrame.GETDATA, encodeIds(h));
     }
     if (this.notFound.length > 0) {
       const h = this.notFound;
       this.notFound = [];
-      this.write(FloodFrame.NOTFOUND, encodeHashes(h));
+      this.write(FloodFrame.NOTFOUND, encodeIds(h));
     }
   }
 
