@@ -7,6 +7,7 @@ import {
   errorSchema,
   helloAckSchema,
   helloSchema,
+  isPlainMetricsRecord,
   metricsSchema,
   peerConfigWireSchema,
   peerDisconnectedSchema,
@@ -51,6 +52,7 @@ const metricsJson = f.json(
   metricsSchema,
   (w) => w,
   (v: Record<string, number>) => v,
+  isPlainMetricsRecord,
 );
 
 const verdict = f.struct({ status: f.u8, reason: f.u8, hash: f.hash });
@@ -112,7 +114,7 @@ export const catalogue = {
   TX_SET_BUILT: def(169, 'toCore', Feature.BUILD_TX_SET, { requestId: rid, hash: f.hash, txSet: f.rest }),
   TX_SET_REPLY: def(170, 'toCore', Feature.QUERIES, { requestId: rid, hash: f.hash, txSet: f.rest }),
   QUORUM_SET_REPLY: def(171, 'toCore', Feature.QUORUM_SETS, { requestId: rid, hash: f.hash, quorumSet: f.rest }),
-  METRICS_REPLY: def(172, 'toCore', Feature.QUERIES, { requestId: rid, metrics: f.msgpack(metricsSchema) }),
+  METRICS_REPLY: def(172, 'toCore', Feature.QUERIES, { requestId: rid, metrics: f.msgpack(metricsSchema, isPlainMetricsRecord) }),
   PEERS_REPLY: def(173, 'toCore', Feature.QUERIES, { requestId: rid, peers: f.msgpack(z.array(peerInfoSchema)) }),
   STATS_REPLY: def(174, 'toCore', Feature.STATS, { requestId: rid, stats: f.msgpack(statsSchema) }),
   PEER_CONNECTED: def(175, 'toCore', Feature.PEER_EVENTS, { peer: f.msgpack(peerInfoSchema) }),

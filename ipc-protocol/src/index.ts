@@ -8,5 +8,6 @@ export * from './codec.ts';
 export * from './frame-decoder.ts';
 export * from './frame-writer.ts';
 export * from './message-decoder.ts';
+export * from './copy-message.ts';
 export * from './handshake.ts';
 export * from './verdicts.ts';

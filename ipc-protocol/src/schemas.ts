@@ -49,7 +49,29 @@ export const peerDisconnectedSchema = z.object({
   reason: shortText,
 });
 
-export const metricsSchema = z.record(z.string().max(256), z.number());
+/** Longest key of a metrics record (METRICS_REPLY, OVERLAY_METRICS_RESPONSE). */
+export const MAX_METRIC_KEY_LENGTH = 256;
+
+export const metricsSchema = z.record(z.string().max(MAX_METRIC_KEY_LENGTH), z.number());
+
+/**
+ * True when metricsSchema accepts `v` exactly as it is: a plain object (Object.prototype) whose own enumerable keys
+ * are strings of at most MAX_METRIC_KEY_LENGTH characters, none `__proto__` (zod strips it), holding finite numbers,
+ * with no symbol keys. A plain loop over the record, where zod's parse also copies it into a new object (~84 series
+ * a GET_METRICS reply). False means only "ask zod": it may still accept a value in another form, and it names the
+ * fault.
+ */
+export function isPlainMetricsRecord(v: unknown): v is Record<string, number> {
+  if (typeof v !== 'object' || v === null || Object.getPrototypeOf(v) !== Object.prototype) return false;
+  const keys = Object.keys(v); // own enumerable string keys, in the order msgpackr and JSON.stringify write them
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    if (k.length > MAX_METRIC_KEY_LENGTH || k === '__proto__') return false;
+    const x = (v as Record<string, unknown>)[k];
+    if (typeof x !== 'number' || !Number.isFinite(x)) return false;
+  }
+  return Object.getOwnPropertySymbols(v).length === 0;
+}
 
 export const statsSchema = z.object({
   uptimeSec: z.number().min(0),
