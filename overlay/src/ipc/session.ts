@@ -3,11 +3,12 @@
 // docs/ipc-protocol.md §6 says: fatal framing errors close; the rest get an ERROR (extension) or a counted drop (V2).
 import type { Socket } from 'node:net';
 import {
-  FrameDecoder,
   FrameWriter,
+  MessageDecoder,
+  MESSAGE_NAMES,
+  MsgType,
   ProtocolError,
-  decodeMessage,
-  entryById,
+  copyMessage,
   entryByName,
   negotiate,
   peekRequestId,
@@ -16,17 +17,19 @@ import {
   type FeatureName,
   type Hello,
   type HelloAck,
-  type Message,
+  type MessageHandler,
+  type MessageName,
   type ToCoreMessage,
   type ToOverlayMessage,
 } from '#ipc-protocol';
 import { rateLimited, type Logger } from '../util/log.ts';
 import type { IpcMetrics } from './metrics.ts';
+import type { MessageSink } from './router.ts';
 
 export type Dialect = 'pending' | 'v2' | 'extended';
 
 /** Messages towards core that may be dropped (counted) when core falls behind; the rest never are. */
-const DROPPABLE: ReadonlySet<string> = new Set(['PEER_CONNECTED', 'PEER_DISCONNECTED']);
+const DROPPABLE: ReadonlySet<MessageName> = new Set(['PEER_CONNECTED', 'PEER_DISCONNECTED']);
 
 /** Ours: a core this far behind (bytes queued) is considered stuck and disconnected; it resyncs on reconnect. */
 const HARD_BACKLOG_FACTOR = 4;
@@ -37,6 +40,39 @@ const HARD_BACKLOG_FACTOR = 4;
 export const PENDING_DIALECT_MS = 2000;
 /** Ours: messages held while the dialect is pending; beyond, the oldest are dropped (counted). */
 const MAX_HELD = 1024;
+/** Frame types are u32 but the catalogue's fit below this: per-type tables are arrays of this length. */
+const TYPE_TABLE_SIZE = 256;
+
+/** What the session needs to know per message type, resolved once from the catalogue rather than per frame. */
+interface TypeRule {
+  readonly id: number;
+  readonly name: MessageName;
+  /** The extension feature it needs, null for V2 and base messages. */
+  readonly feature: FeatureName | null;
+  readonly base: boolean;
+  /** Towards core: may be dropped (counted) when core falls behind. */
+  readonly droppable: boolean;
+}
+
+const rulesByName = new Map<MessageName, TypeRule>();
+/** Indexed by frame type; only types travelling to the overlay (others never decode here). */
+const toOverlayRules = new Array<TypeRule | undefined>(TYPE_TABLE_SIZE).fill(undefined);
+for (const name of MESSAGE_NAMES) {
+  const { id, direction, feature, base } = entryByName(name);
+  const rule: TypeRule = { id, name, feature, base, droppable: DROPPABLE.has(name) };
+  rulesByName.set(name, rule);
+  if (direction === 'toOverlay') toOverlayRules[id] = rule;
+}
+
+function requestIdOf(msg: ToOverlayMessage): bigint {
+  return 'requestId' in msg ? msg.requestId : 0n;
+}
+
+type Counter = { inc(): void };
+
+const SUBMIT_TX_RULE = rulesByName.get('SUBMIT_TX')!;
+const HELLO_ACK_RULE = rulesByName.get('HELLO_ACK')!;
+const ERROR_RULE = rulesByName.get('ERROR')!;
 
 /**
  * Which network the overlay serves is decided once per process: by config, else by the first core (its HELLO names
@@ -59,7 +95,8 @@ export interface SessionOptions {
   localHello: () => Hello;
   network: NetworkGate;
   ackExtras: Pick<HelloAck, 'peerId' | 'nodeKey'>;
-  onMessage: (msg: ToOverlayMessage, session: CoreSession) => void;
+  /** Core's messages, with their frame type (router.ts createRouter); SUBMIT_TX as fields if it has `submitTx`. */
+  onMessage: MessageSink;
   onClose: (session: CoreSession) => void;
   /** The dialect is decided and held messages are sent. */
   onReady?: (session: CoreSession) => void;
@@ -70,17 +107,23 @@ export class CoreSession {
   features: ReadonlySet<FeatureName> = new Set();
   readonly opened = Date.now();
   private readonly socket: Socket;
-  private readonly decoder: FrameDecoder;
+  private readonly decoder: MessageDecoder<'toOverlay'>;
   private readonly writer: FrameWriter;
   private readonly opts: SessionOptions;
   private closed = false;
-  // Per-type counters resolved once, not per frame.
-  private readonly inCounters = new Map<number, { inc(): void }>();
-  private readonly outCounters = new Map<string, { inc(): void }>();
+  // Per-type counter children, resolved on a type's first frame, then one array load per frame.
+  private readonly inCounters = new Array<Counter | undefined>(TYPE_TABLE_SIZE).fill(undefined);
+  private readonly outCounters = new Array<Counter | undefined>(TYPE_TABLE_SIZE).fill(undefined);
+  private readonly bytesIn: Counter & { inc(n: number): void };
+  /** What the decoder calls per frame: one long-lived object (MessageDecoder's contract). */
+  private readonly receiver: MessageHandler<ToOverlayMessage>;
   private held: ToCoreMessage[] = [];
   private pendingTimer: NodeJS.Timeout | null;
-  /** Frames from core that arrived while the network was being decided (the socket is paused meanwhile). */
-  private inbox: Array<[number, Uint8Array]> | null = null;
+  /**
+   * Core's frames that arrived while the network was being decided, as steps to replay in order. Bounded by the
+   * pause: the socket is paused meanwhile, so this is at most the rest of the read being decoded when it began.
+   */
+  private inbox: Array<() => void> | null = null;
   /** Bad frames are core's to send at will: their log lines are rate-limited (the metric counts every one). */
   private readonly badFrameLog: Logger;
 
@@ -88,8 +131,14 @@ export class CoreSession {
     this.opts = opts;
     this.badFrameLog = rateLimited(opts.log);
     this.socket = opts.socket;
-    this.decoder = new FrameDecoder({ maxPayload: opts.maxPayload });
+    this.bytesIn = opts.metrics.bytes.labels('in');
+    this.decoder = new MessageDecoder({ direction: 'toOverlay', maxPayload: opts.maxPayload });
     this.writer = new FrameWriter(this.socket, { maxPayload: opts.maxPayload });
+    this.receiver = {
+      onMessage: (msg, type) => this.onMessage(msg, type),
+      onSubmitTx: (tx, numOps, fee) => this.onSubmitTx(tx, numOps, fee),
+      onBadFrame: (err, type, payload) => this.onBadFrame(err, type, payload),
+    };
     this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
     this.socket.on('error', (err) => opts.log.debug('core socket error', { err }));
     this.socket.on('close', () => this.finish());
@@ -131,21 +180,21 @@ export class CoreSession {
    */
   send(msg: ToCoreMessage): boolean {
     if (this.closed) return false;
-    const entry = entryByName(msg.type);
-    if (this.dialect === 'pending' && !entry.base) {
+    const rule = rulesByName.get(msg.type)!;
+    if (this.dialect === 'pending' && !rule.base) {
       if (this.held.length >= MAX_HELD) this.opts.metrics.drops.labels(this.held.shift()!.type, 'dialect_pending').inc();
       this.held.push(msg);
       return true;
     }
-    if (entry.feature !== null || entry.base) {
-      const allowed = entry.base ? this.dialect === 'extended' : this.has(entry.feature!);
+    if (rule.feature !== null || rule.base) {
+      const allowed = rule.base ? this.dialect === 'extended' : this.has(rule.feature!);
       if (!allowed) {
         this.opts.metrics.drops.labels(msg.type, 'not_negotiated').inc();
         return false;
       }
     }
     const backlog = this.backlog();
-    if (DROPPABLE.has(msg.type) && backlog > this.opts.droppableBacklogBytes) {
+    if (rule.droppable && backlog > this.opts.droppableBacklogBytes) {
       this.opts.metrics.drops.labels(msg.type, 'backlog').inc();
       return false;
     }
@@ -160,7 +209,7 @@ export class CoreSession {
       this.opts.log.error('cannot encode message for core', { type: msg.type, err });
       return false;
     }
-    this.countOut(msg.type);
+    this.countOut(rule);
     return true;
   }
 
@@ -169,7 +218,7 @@ export class CoreSession {
     if (this.dialect !== 'extended' && !(code === 'ALREADY_CONNECTED' || code === 'VERSION_MISMATCH' || code === 'NETWORK_MISMATCH')) return;
     try {
       this.writer.send({ type: 'ERROR', requestId, error: { code: ErrorCode[code], refType, message: message.slice(0, 4096) } });
-      this.countOut('ERROR');
+      this.countOut(ERROR_RULE);
     } catch (err) {
       this.opts.log.error('cannot encode ERROR', { err });
     }
@@ -195,33 +244,23 @@ export class CoreSession {
     this.opts.onClose(this);
   }
 
-  private countOut(type: string): void {
-    let c = this.outCounters.get(type);
-    if (c === undefined) {
-      c = this.opts.metrics.frames.labels('out', type);
-      this.outCounters.set(type, c);
-    }
-    c.inc();
+  private countOut(rule: TypeRule): void {
+    (this.outCounters[rule.id] ??= this.opts.metrics.frames.labels('out', rule.name)).inc();
   }
 
-  private countIn(type: number, name: string): void {
-    let c = this.inCounters.get(type);
-    if (c === undefined) {
-      c = this.opts.metrics.frames.labels('in', name);
-      this.inCounters.set(type, c);
-    }
-    c.inc();
+  private countIn(rule: TypeRule): void {
+    (this.inCounters[rule.id] ??= this.opts.metrics.frames.labels('in', rule.name)).inc();
   }
 
   private onData(chunk: Buffer): void {
     // Reads already under way when we closed still arrive: after a fatal error they would be counted (and
     // answered) again, one ERROR per chunk.
     if (this.closed) return;
-    this.opts.metrics.bytes.labels('in').inc(chunk.length);
+    this.bytesIn.inc(chunk.length);
     try {
-      this.decoder.push(chunk, (type, payload) => this.onFrame(type, payload));
+      this.decoder.push(chunk, this.receiver);
     } catch (err) {
-      // Only the decoder's own fatal errors reach here: onFrame never throws.
+      // Only the decoder's own fatal errors reach here: the receiver's methods never throw.
       const pe = err instanceof ProtocolError ? err : new ProtocolError('INTERNAL', String(err), 0, { fatal: true });
       this.reject(pe, 0n);
       this.opts.log.warn('closing core connection: framing lost', { code: pe.code, detail: pe.message });
@@ -229,19 +268,45 @@ export class CoreSession {
     }
   }
 
-  private onFrame(type: number, payload: Uint8Array): void {
-    if (this.inbox !== null) {
-      this.inbox.push([type, payload.slice()]); // a copy: the decoder may reuse its buffer meanwhile
+  /** A frame that did not decode (UNKNOWN_TYPE, WRONG_DIRECTION, MALFORMED_PAYLOAD): answered or dropped, in turn. */
+  private onBadFrame(err: ProtocolError, type: number, payload: Uint8Array): void {
+    const requestId = peekRequestId(type, payload);
+    if (this.inbox !== null) this.inbox.push(() => this.reject(err, requestId));
+    else this.reject(err, requestId);
+  }
+
+  /**
+   * SUBMIT_TX as its fields. Once the dialect is settled it goes straight to the sink (no message object when the
+   * sink takes fields); before that, and while frames are held, it takes the general path as a message.
+   */
+  private onSubmitTx(tx: Uint8Array, numOps: number, fee: number | bigint): void {
+    if (this.dialect === 'pending' || this.inbox !== null) {
+      this.onMessage({ type: 'SUBMIT_TX', fee: typeof fee === 'bigint' ? fee : BigInt(fee), numOps, tx }, MsgType.SUBMIT_TX);
       return;
     }
-    let msg: Message;
+    this.countIn(SUBMIT_TX_RULE);
+    const sink = this.opts.onMessage;
     try {
-      msg = decodeMessage(type, payload, { direction: 'toOverlay' });
+      if (sink.submitTx !== undefined) sink.submitTx(tx, numOps, fee, this);
+      else sink({ type: 'SUBMIT_TX', fee: typeof fee === 'bigint' ? fee : BigInt(fee), numOps, tx }, this, MsgType.SUBMIT_TX);
+    } catch (err) {
+      this.handlerFailed('SUBMIT_TX', MsgType.SUBMIT_TX, 0n, err);
+    }
+  }
+
+  private onMessage(msg: ToOverlayMessage, type: number): void {
+    if (this.inbox !== null) {
+      const copy = copyMessage(msg); // the decoder's views are valid only during this call
+      this.inbox.push(() => this.onMessage(copy, type));
+      return;
+    }
+    const rule = toOverlayRules[type]!; // a decoded message's type travels to the overlay
+    try {
       if (this.dialect === 'pending' && !this.opts.network.ready) {
-        const copy = payload.slice();
-        return this.afterNetwork(msg.type === 'HELLO' ? msg.hello.networkId : null, () => this.onFrame(type, copy));
+        const copy = copyMessage(msg);
+        return this.afterNetwork(copy.type === 'HELLO' ? copy.hello.networkId : null, () => this.onMessage(copy, type));
       }
-      this.countIn(type, msg.type);
+      this.countIn(rule);
       if (this.dialect === 'pending') {
         if (msg.type === 'HELLO') return this.onHello(msg.hello);
         this.opts.log.info('core speaks the V2 dialect (no HELLO)');
@@ -249,21 +314,24 @@ export class CoreSession {
       } else if (msg.type === 'HELLO') {
         throw new ProtocolError('PROTOCOL_STATE', 'HELLO must be the first frame of a connection', type);
       }
-      const entry = entryById(type)!;
-      if (entry.feature !== null && !this.has(entry.feature)) {
-        throw new ProtocolError('NOT_NEGOTIATED', `${entry.name} needs feature "${entry.feature}", not negotiated`, type);
+      if (rule.feature !== null && !this.has(rule.feature)) {
+        throw new ProtocolError('NOT_NEGOTIATED', `${rule.name} needs feature "${rule.feature}", not negotiated`, type);
       }
     } catch (err) {
       const pe = err instanceof ProtocolError ? err : new ProtocolError('MALFORMED_PAYLOAD', String(err), type);
-      this.reject(pe, peekRequestId(type, payload));
+      this.reject(pe, requestIdOf(msg));
       return;
     }
     try {
-      this.opts.onMessage(msg as ToOverlayMessage, this);
+      this.opts.onMessage(msg, this, type);
     } catch (err) {
-      this.opts.log.error('handler failed', { type: msg.type, err });
-      this.sendError(peekRequestId(type, payload), 'INTERNAL', type, `internal error handling ${msg.type}`);
+      this.handlerFailed(msg.type, type, requestIdOf(msg), err);
     }
+  }
+
+  private handlerFailed(name: MessageName, type: number, requestId: bigint, err: unknown): void {
+    this.opts.log.error('handler failed', { type: name, err });
+    this.sendError(requestId, 'INTERNAL', type, `internal error handling ${name}`);
   }
 
   /**
@@ -279,9 +347,9 @@ export class CoreSession {
         this.inbox = null;
         if (this.closed) return;
         then();
-        for (const [type, payload] of inbox) {
+        for (const step of inbox) {
           if (this.closed) return;
-          this.onFrame(type, payload);
+          step();
         }
         this.socket.resume();
       },
@@ -303,14 +371,14 @@ export class CoreSession {
         type: 'HELLO_ACK',
         hello: { ...local, features: [...n.features], ...this.opts.ackExtras },
       });
-      this.countOut('HELLO_ACK');
+      this.countOut(HELLO_ACK_RULE);
       this.decide('extended');
       this.opts.log.info('core negotiated extensions', { software: hello.software, features: [...n.features] });
     } catch (err) {
       const pe = err instanceof ProtocolError ? err : new ProtocolError('INTERNAL', String(err));
       this.opts.log.warn('refusing core HELLO', { code: pe.code, detail: pe.message });
       this.opts.metrics.errors.labels(pe.code).inc();
-      this.sendError(0n, pe.code, entryByName('HELLO').id, pe.message);
+      this.sendError(0n, pe.code, MsgType.HELLO, pe.message);
       this.close();
     }
   }
