@@ -101,7 +101,7 @@ describe('tx-flood wire (v2: short ids, varint fees)', () => {
     peerError(() => decodeInv(Buffer.concat([frame, Buffer.from([0])]))); // trailing byte
   });
 
-  it('checks counts against the bytes present before allocating, and bounds them', () => {
+  it('rejects truncated frames, length mismatches, oversized counts and bodies', () => {
     // An INV entry takes at least 9 bytes, an id exactly 8: counts the bytes cannot hold are refused.
     peerError(() => decodeInv(Buffer.concat([u32(2), randomBytes(SHORT_ID_BYTES), Buffer.from([1])])));
     peerError(() => decodeInv(Buffer.concat([u32(0xffffffff), randomBytes(64)])));
