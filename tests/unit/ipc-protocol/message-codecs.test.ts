@@ -97,6 +97,19 @@ const arbitraries: Partial<Record<MessageName, fc.Arbitrary<Message>>> = {
       }),
     })
     .map((m) => ({ type: 'TX_VERDICT', ...m })),
+  TX_VERDICT_BATCH: fc
+    .record({
+      requestId: anyBig(u64),
+      verdicts: fc.array(
+        fc.record({
+          status: anyInt(u8),
+          reason: anyInt(u8),
+          hash: fc.oneof({ weight: 12, arbitrary: fc.uint8Array({ minLength: 32, maxLength: 32 }) }, { weight: 1, arbitrary: bytes }),
+        }),
+        { maxLength: 5 },
+      ),
+    })
+    .map((m) => ({ type: 'TX_VERDICT_BATCH', ...m })),
 };
 
 describe('straight-line message codecs', () => {
@@ -108,6 +121,7 @@ describe('straight-line message codecs', () => {
       'BROADCAST_SCP',
       'SCP_RECEIVED',
       'SUBMIT_TX_BATCH',
+      'TX_VERDICT_BATCH',
     ]);
   });
 
