@@ -8,7 +8,7 @@
 import { createConnection } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { peerIdFromString } from '@libp2p/peer-id';
-import { FloodFrame, encodeHashes, encodeInv, encodeTxs } from '../../../overlay/src/tx/flood/wire.ts';
+import { FloodFrame, encodeIds, encodeInv, encodeTxs } from '../../../overlay/src/tx/flood/wire.ts';
 import { corrupt } from '../../../tests/fixtures/txs.ts';
 import { RawPeer, type PeerAddress } from '../../../tests/helpers/raw-peer.ts';
 import { paymentSet, type PaymentShape } from './signed-payments.ts';
@@ -81,9 +81,9 @@ function frameMaker(p: AttackParams): MakeFrame {
   switch (p.kind) {
     case 'inv-spam':
       // Hashes nobody has: the victim wants them, asks us (we never answer) until its caps hold.
-      return () => ({ type: FloodFrame.INV, payload: encodeInv(randomHashes().map((hash) => ({ hash, feePerOp: 1000n }))), items: HASHES_PER_FRAME });
+      return () => ({ type: FloodFrame.INV, payload: encodeInv(randomHashes().map((id) => ({ id, feePerOp: 1000n }))), items: HASHES_PER_FRAME });
     case 'getdata-flood':
-      return () => ({ type: FloodFrame.GETDATA, payload: encodeHashes(randomHashes()), items: HASHES_PER_FRAME });
+      return () => ({ type: FloodFrame.GETDATA, payload: encodeIds(randomHashes()), items: HASHES_PER_FRAME });
     case 'bad-signature-txs': {
       // Well-formed payments whose signature fails (the hint matches, so each costs the victim a verification).
       let next = BAD_TX_FIRST_ACCOUNT;
