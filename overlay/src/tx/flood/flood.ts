@@ -22,7 +22,11 @@ import { FloodFrame, MAX_FLOOD_FRAME, decodeIds, decodeInv, decodeTxs, invEntrie
 
 /** Overlay V2: housekeeping tick 50 ms (request timeouts, give-ups, scheduling). */
 const TICK_MS = 50;
-/** Ours: a pending tx is announced again to peers not known to have it once this old (past a fetcher's give-up). */
+/**
+ * Ours: a pending tx is announced again to peers not known to have it once this old: several ledgers, when a tx
+ * normally closes within one or two, so it is likely stranded (an INV lost with a link, a partition). A peer whose
+ * fetcher still tracks the id (give-up 30 s) ignores the repeat, at ~10 B an entry.
+ */
 const REBROADCAST_AFTER_MS = 10_000;
 /**
  * Ours: short ids of bodies from peers and of txs that just left the pool, to count duplicates and to skip
