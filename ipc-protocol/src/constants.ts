@@ -14,6 +14,12 @@ export const PROTOCOL_VERSION = 1;
 export const HASH_SIZE = 32;
 
 /**
+ * Frame types are u32 on the wire but every catalogue id is below this (1..199; checked when the codecs load):
+ * per-type tables indexed by frame type (codecs, a receiver's counters) are dense arrays of this length.
+ */
+export const TYPE_TABLE_SIZE = 256;
+
+/**
  * Most elements a transaction list may declare: SUBMIT_TX_BATCH and TOP_TXS_RESPONSE/TOP_TXS_REPLY (txs),
  * TX_VERDICT_BATCH (one verdict per tx of a batch) and TX_SET_EXTERNALIZED (tx hashes). Source: Overlay V2's
  * mempool holds 100,000 transactions (overlay `mempool.max_txs` default), so a list can still carry a whole mempool.

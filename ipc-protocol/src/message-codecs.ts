@@ -29,7 +29,7 @@ import {
   type MessageName,
   type MessageOf,
 } from './catalogue.ts';
-import { HASH_SIZE, HEADER_SIZE, MAX_PAYLOAD, MAX_TXS_PER_LIST } from './constants.ts';
+import { HASH_SIZE, HEADER_SIZE, MAX_PAYLOAD, MAX_TXS_PER_LIST, TYPE_TABLE_SIZE } from './constants.ts';
 import { ProtocolError } from './errors.ts';
 import { checkHash, checkMax, type StructField } from './fields.ts';
 
@@ -48,7 +48,7 @@ function frameTooLarge(entry: CatalogueEntry, len: number, maxPayload: number): 
 }
 
 /** Ids are u32 on the wire but the catalogue's fit in a byte (1..199): a dense array beats a Map here. */
-const ID_TABLE_SIZE = 256;
+const ID_TABLE_SIZE = TYPE_TABLE_SIZE;
 
 /** The codec derived from the catalogue layout alone. */
 export function layoutCodec(entry: CatalogueEntry): MessageCodec {

@@ -4,7 +4,7 @@
 //
 // Per message this is one array load by frame type: handler and refType are resolved per type when the router is
 // made, and a failure's closure is made only for a handler that returned a promise.
-import { MsgType, catalogue, type ErrorCodeName, type ToOverlayMessage, type ToOverlayName } from '#ipc-protocol';
+import { MsgType, TYPE_TABLE_SIZE, catalogue, type ErrorCodeName, type ToOverlayMessage, type ToOverlayName } from '#ipc-protocol';
 import { OverlayError } from '../util/errors.ts';
 import type { Logger } from '../util/log.ts';
 import type { CoreSession } from './session.ts';
@@ -44,9 +44,6 @@ const overlayToWire: Partial<Record<OverlayError['code'], ErrorCodeName>> = {
   PEER_ADDRESS_INVALID: 'INVALID_REQUEST',
   TXSET_INVALID: 'INVALID_REQUEST',
 };
-
-/** Frame types are u32 but the catalogue's fit below this (ipc-protocol's codec table has the same bound). */
-const TYPE_TABLE_SIZE = 256;
 
 function requestIdOf(msg: ToOverlayMessage): bigint {
   return 'requestId' in msg && typeof msg.requestId === 'bigint' ? msg.requestId : 0n;

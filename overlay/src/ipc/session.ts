@@ -8,6 +8,7 @@ import {
   MESSAGE_NAMES,
   MsgType,
   ProtocolError,
+  TYPE_TABLE_SIZE,
   copyMessage,
   entryByName,
   negotiate,
@@ -23,7 +24,7 @@ import {
   type ToOverlayMessage,
 } from '#ipc-protocol';
 import { rateLimited, type Logger } from '../util/log.ts';
-import type { IpcMetrics } from './metrics.ts';
+import type { IpcMetrics, IpcTallies } from './metrics.ts';
 import type { MessageSink } from './router.ts';
 
 export type Dialect = 'pending' | 'v2' | 'extended';
@@ -40,8 +41,6 @@ const HARD_BACKLOG_FACTOR = 4;
 export const PENDING_DIALECT_MS = 2000;
 /** Ours: messages held while the dialect is pending; beyond, the oldest are dropped (counted). */
 const MAX_HELD = 1024;
-/** Frame types are u32 but the catalogue's fit below this: per-type tables are arrays of this length. */
-const TYPE_TABLE_SIZE = 256;
 
 /** What the session needs to know per message type, resolved once from the catalogue rather than per frame. */
 interface TypeRule {
@@ -67,8 +66,6 @@ for (const name of MESSAGE_NAMES) {
 function requestIdOf(msg: ToOverlayMessage): bigint {
   return 'requestId' in msg ? msg.requestId : 0n;
 }
-
-type Counter = { inc(): void };
 
 const SUBMIT_TX_RULE = rulesByName.get('SUBMIT_TX')!;
 const HELLO_ACK_RULE = rulesByName.get('HELLO_ACK')!;
@@ -111,10 +108,8 @@ export class CoreSession {
   private readonly writer: FrameWriter;
   private readonly opts: SessionOptions;
   private closed = false;
-  // Per-type counter children, resolved on a type's first frame, then one array load per frame.
-  private readonly inCounters = new Array<Counter | undefined>(TYPE_TABLE_SIZE).fill(undefined);
-  private readonly outCounters = new Array<Counter | undefined>(TYPE_TABLE_SIZE).fill(undefined);
-  private readonly bytesIn: Counter & { inc(n: number): void };
+  /** Per-type frame counts (metrics.ts IpcTallies): plain numbers per frame, folded into the counters when read. */
+  private readonly tallies: IpcTallies;
   /** What the decoder calls per frame: one long-lived object (MessageDecoder's contract). */
   private readonly receiver: MessageHandler<ToOverlayMessage>;
   private held: ToCoreMessage[] = [];
@@ -131,7 +126,7 @@ export class CoreSession {
     this.opts = opts;
     this.badFrameLog = rateLimited(opts.log);
     this.socket = opts.socket;
-    this.bytesIn = opts.metrics.bytes.labels('in');
+    this.tallies = opts.metrics.tallies;
     this.decoder = new MessageDecoder({ direction: 'toOverlay', maxPayload: opts.maxPayload });
     this.writer = new FrameWriter(this.socket, { maxPayload: opts.maxPayload });
     this.receiver = {
@@ -245,18 +240,18 @@ export class CoreSession {
   }
 
   private countOut(rule: TypeRule): void {
-    (this.outCounters[rule.id] ??= this.opts.metrics.frames.labels('out', rule.name)).inc();
+    this.tallies.framesOut[rule.id]!++;
   }
 
   private countIn(rule: TypeRule): void {
-    (this.inCounters[rule.id] ??= this.opts.metrics.frames.labels('in', rule.name)).inc();
+    this.tallies.framesIn[rule.id]!++;
   }
 
   private onData(chunk: Buffer): void {
     // Reads already under way when we closed still arrive: after a fatal error they would be counted (and
     // answered) again, one ERROR per chunk.
     if (this.closed) return;
-    this.bytesIn.inc(chunk.length);
+    this.tallies.bytesIn += chunk.length;
     try {
       this.decoder.push(chunk, this.receiver);
     } catch (err) {
