@@ -5,15 +5,16 @@
 // top(1000) of a 60,000-tx Mempool in this process, and the memory of one verify worker thread (two more overlays
 // with 1 and 3 workers fed the same txs: the difference / 2). Writes bench-results/mempool.json.
 //   node scripts/bench-mempool.ts [--load 50000] [--skip-workers] [--overlay-node-options="--max-semi-space-size=8"]
-// The overlays run with their runtime flags (overlay/src/runtime-flags.ts) unless --overlay-node-options replaces
-// them (node flags on their command line; "" for none); the record names the flags they ran with.
+// The overlays run with their runtime flags and malloc environment (overlay/src/runtime-flags.ts); the node flags
+// are replaced by --overlay-node-options ("" for none), a malloc variable by setting it for this process. The
+// record names what they ran with.
 import { readFileSync } from 'node:fs';
 import { randomBytes, randomInt } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { xdr } from '@stellar/stellar-base';
 import { OverlayClient } from '../core-bridge/src/client/overlay-client.ts';
 import { DEFAULTS } from '../overlay/src/config/defaults.ts';
-import { NODE_FLAGS_ENV } from '../overlay/src/runtime-flags.ts';
+import { NODE_FLAGS_ENV, OVERLAY_ENV } from '../overlay/src/runtime-flags.ts';
 import { Mempool } from '../overlay/src/tx/mempool.ts';
 import type { TxInfo } from '../overlay/src/tx/types.ts';
 import { buildTxSet } from '../overlay/src/txset/build.ts';
@@ -78,12 +79,13 @@ function procMem(pid: number): ProcMem {
   return { rssMb: kb('VmRSS'), anonMb: kb('RssAnon'), fileMb: kb('RssFile'), hwmMb: kb('VmHWM') };
 }
 
-/** The node flags a process runs with: those on its command line before the script, and NODE_OPTIONS. */
+/** How a process runs: the node flags on its command line before the script, NODE_OPTIONS and the malloc variables. */
 function nodeFlags(pid: number): string {
   const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
   const flags = argv.slice(1, argv.findIndex((a, i) => i > 0 && !a.startsWith('-')));
-  const env = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').find((e) => e.startsWith('NODE_OPTIONS='));
-  return [...flags, ...(env ? [env] : [])].join(' ') || 'none';
+  const names = ['NODE_OPTIONS', ...Object.keys(OVERLAY_ENV)];
+  const env = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter((e) => names.includes(e.slice(0, e.indexOf('='))));
+  return [...env, ...flags].join(' ') || 'none';
 }
 
 /** utime + stime of a process, in ms. */

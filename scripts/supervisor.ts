@@ -13,6 +13,7 @@ import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Registry } from 'prom-client';
 import { createLogger, type Level, type Logger } from '../overlay/src/util/log.ts';
+import { launchEnv } from '../overlay/src/runtime-flags.ts';
 import { overlayCommand } from './lib/overlay-launch.ts';
 import {
   SupervisedChild,
@@ -59,10 +60,14 @@ interface Validator {
   core: SupervisedChild;
 }
 
-/** An overlay-sidecar child under this Node with the overlay's runtime flags, ready on its "ready" log line. */
+/**
+ * An overlay-sidecar child under this Node with the overlay's runtime flags and malloc environment (variables this
+ * process sets itself win), ready on its "ready" log line.
+ */
 export function overlayProcess(args: string[], more: Partial<ProcessSpec> = {}): ProcessSpec {
   return {
     command: overlayCommand(args),
+    env: launchEnv(),
     readiness: { kind: 'log-line', pattern: OVERLAY_READY_PATTERN },
     ...more,
   };

@@ -1,7 +1,8 @@
-#!/usr/bin/env -S node --max-semi-space-size=4 --heap-growing-percent=50
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=65536 node --max-semi-space-size=4 --heap-growing-percent=50
 // overlay-sidecar: the p2p overlay of a Stellar validator. `--help` for usage; docs/configuration.md for config.
-// The shebang's node flags are OVERLAY_NODE_FLAGS (src/runtime-flags.ts, where they are explained; a unit test keeps
-// both equal); `env -S` needs GNU coreutils ≥ 8.30. `node <flags> overlay-sidecar.ts` runs it with other flags.
+// The shebang's environment and node flags are OVERLAY_ENV and OVERLAY_NODE_FLAGS (src/runtime-flags.ts, where they
+// are explained; a unit test keeps them equal); `env -S` needs GNU coreutils ≥ 8.30. `node <flags>
+// overlay-sidecar.ts` runs it with other flags (docs/configuration.md, "Launching").
 import { parseCommandLine, USAGE } from '../src/config/cli.ts';
 import { Overlay } from '../src/overlay.ts';
 import { missingNodeFlags, OVERLAY_NODE_FLAGS } from '../src/runtime-flags.ts';

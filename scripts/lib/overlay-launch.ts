@@ -1,8 +1,8 @@
-// Spawns an overlay process (overlay/bin/overlay-sidecar.ts under this Node, with the overlay's runtime flags) and
-// resolves when it logs "ready". Shared by the local network, the benchmarks and the test harness; the supervisor
-// builds its overlay children's command with overlayCommand.
+// Spawns an overlay process (overlay/bin/overlay-sidecar.ts under this Node, with the overlay's runtime flags and
+// malloc environment: overlay/src/runtime-flags.ts) and resolves when it logs "ready". Shared by the local network,
+// the benchmarks and the test harness; the supervisor builds its overlay children with overlayCommand and launchEnv.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { launchNodeFlags } from '../../overlay/src/runtime-flags.ts';
+import { launchEnv, launchNodeFlags } from '../../overlay/src/runtime-flags.ts';
 
 export const OVERLAY_BIN = new URL('../../overlay/bin/overlay-sidecar.ts', import.meta.url).pathname;
 
@@ -40,7 +40,7 @@ const TAIL_LINES = 20;
 
 export function launchOverlay(args: string[], opts: { cwd?: string; onLine?: (line: string) => void } = {}): LaunchedOverlay {
   const [node, ...argv] = overlayCommand(args);
-  const proc = spawn(node, argv, { stdio: ['ignore', 'ignore', 'pipe'], cwd: opts.cwd });
+  const proc = spawn(node, argv, { stdio: ['ignore', 'ignore', 'pipe'], cwd: opts.cwd, env: { ...process.env, ...launchEnv() } });
   const tail: string[] = [];
   let resolveReady!: (r: ReadyRecord) => void;
   let rejectReady!: (err: Error) => void;

@@ -2,8 +2,10 @@ import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { expect } from 'chai';
 import {
+  OVERLAY_ENV,
   SEMI_SPACE_MB,
   WORKER_RESOURCE_LIMITS,
+  launchEnv,
   launchNodeFlags,
   missingNodeFlags,
   NODE_FLAGS_ENV,
@@ -16,7 +18,12 @@ describe('overlay runtime flags', () => {
   it('the bin’s shebang runs node with OVERLAY_NODE_FLAGS', () => {
     const firstLine = readFileSync(OVERLAY_BIN, 'utf8').split('\n', 1)[0];
     expect(firstLine).to.equal(overlayShebang());
-    expect(firstLine).to.equal(`#!/usr/bin/env -S node ${OVERLAY_NODE_FLAGS.join(' ')}`);
+    expect(firstLine).to.equal(`#!/usr/bin/env -S MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=65536 node ${OVERLAY_NODE_FLAGS.join(' ')}`);
+  });
+
+  it('our launchers add the malloc variables the environment does not set', () => {
+    expect(launchEnv({})).to.deep.equal(OVERLAY_ENV);
+    expect(launchEnv({ MALLOC_ARENA_MAX: '4' })).to.deep.equal({ MALLOC_MMAP_THRESHOLD_: OVERLAY_ENV['MALLOC_MMAP_THRESHOLD_'] });
   });
 
   it('our launchers put the flags before the bin, unless the override variable replaces them', () => {
