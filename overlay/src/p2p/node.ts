@@ -43,6 +43,11 @@ export interface NodeOptions {
   dhtRefreshMs?: number;
   /** Counts wire bytes per connection (for /peers). */
   traffic?: ConnectionTraffic;
+  /**
+   * Addresses exempt from gossipsub's IP colocation penalty (its default: past 10 peer identities seen from one IP,
+   * remembered for an hour, every one of them scores −5 × excess², out of the mesh: a Sybil defence).
+   */
+  gossipIpWhitelist?: readonly string[];
 }
 
 // libp2p timings (ours): fail fast on loopback and LAN; the peer manager retries with backoff.
@@ -88,6 +93,7 @@ export async function createOverlayNode(opts: NodeOptions): Promise<OverlayNode>
       Dlo: 4,
       Dhi: 12,
       asyncValidation: false,
+      scoreParams: { IPColocationFactorWhitelist: new Set(opts.gossipIpWhitelist ?? []) },
     }),
   };
   if (opts.dht) {
