@@ -175,6 +175,7 @@ export class Overlay extends EventEmitter<OverlayEvents> {
       gater: gate.gater,
       maxConnections: recommendedMaxConnections(p2p),
       maxPendingInbound: p2p.max_pending_inbound,
+      gossipIpWhitelist: p2p.gossip_ip_whitelist,
       dht: p2p.dht,
       dhtRefreshMs: p2p.dht_refresh_ms,
       traffic: this.traffic,
@@ -330,6 +331,13 @@ export class Overlay extends EventEmitter<OverlayEvents> {
       name: 'getdata',
       registry,
     });
+    const unsolicited = new PeerRateLimiter({
+      perSec: config.scoring.unsolicited_tx_per_sec,
+      burst: config.scoring.unsolicited_tx_burst,
+      maxPeers: config.scoring.max_peers,
+      name: 'unsolicited_tx',
+      registry,
+    });
     this.flood = new TxFlood({
       node: this.node,
       protocol: protocols.txFlood,
@@ -339,6 +347,7 @@ export class Overlay extends EventEmitter<OverlayEvents> {
       accept: (bytes, from) => void this.intake.fromPeer(bytes, from),
       onMisbehave: this.misbehaved,
       allowGetData: (peer, n) => getdata.take(peer, n),
+      allowUnsolicited: (peer) => unsolicited.take(peer, 1),
       log: log.child('flood'),
       registry,
     });

@@ -58,8 +58,10 @@ describe('hostile peers (real processes)', function () {
   let honestTxs = 0;
 
   before(async () => {
-    // Many test peers dial from 127.0.0.1: lift the per-IP rate so only bans refuse them.
-    const p2p = { inbound_per_ip_per_minute: 10_000 };
+    // Many test peers dial from 127.0.0.1: lift the per-IP rate so only bans refuse them, and exempt the address
+    // from gossipsub's colocation penalty (past 10 identities from one IP it takes the honest neighbour out of the
+    // SCP mesh too).
+    const p2p = { inbound_per_ip_per_minute: 10_000, gossip_ip_whitelist: ['127.0.0.1'] };
     a = await startOverlay({ p2p });
     b = await startOverlay({ p2p, knownPeers: [a.address] });
     coreA = await RawCore.hello(a.socketPath);
@@ -215,6 +217,23 @@ describe('hostile peers (real processes)', function () {
     expect(await metric(a, /^overlay_tx_intake_total\{origin="peer",status="INVALID",reason="BAD_SIGNATURE"\}/)).to.be.at.least(10);
     // None reached the honest overlay.
     expect(await metric(b, /^overlay_tx_intake_total\{origin="peer",status="INVALID"/)).to.equal(0);
+    await honestTrafficFlows();
+  });
+
+  it('a TXS frame of 600 bad txs nobody asked for: at most the unsolicited burst (250) is checked, the rest dropped unchecked', async () => {
+    const p = await attacker();
+    const invalid = () => metric(a, /^overlay_tx_intake_total\{origin="peer",status="INVALID",reason="BAD_SIGNATURE"\}/);
+    const dropped = () => metric(a, /^overlay_flood_tx_bodies_received_total\{kind="unsolicited_dropped"\}/);
+    const [invalidBefore, droppedBefore] = [await invalid(), await dropped()];
+    const txs = Array.from({ length: 600 }, (_, i) => corrupt(makePayment({ source: testKeypair(70_000 + i), seq: 1n }), 'signature'));
+    p.send(FloodFrame.TXS, encodeTxs(txs));
+    // The whole frame is taken in at once: the budget (250, refilled at 50/s) covers what it covers.
+    await waitFor('the bodies beyond the budget dropped', async () => (await dropped()) - droppedBefore >= 600 - 260);
+    await expectBanned(p, 'bad_tx');
+    await waitFor('the checked bodies answered', async () => (await metric(a, /^overlay_tx_check_queue /)) === 0);
+    const checked = (await invalid()) - invalidBefore;
+    expect(checked).to.be.at.least(10).and.at.most(260);
+    expect(checked + (await dropped()) - droppedBefore).to.equal(600);
     await honestTrafficFlows();
   });
 

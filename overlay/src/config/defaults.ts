@@ -91,4 +91,11 @@ export const DEFAULTS = {
   /** Ours: GETDATA hashes served per peer: 10,000/s with bursts of 20,000 (~10 MB/s of ~1 KiB txs). */
   getdataPerSec: 10_000,
   getdataBurst: 20_000,
+  /**
+   * Ours: tx bodies a peer may send unasked, in pull mode, per second and in a burst; beyond, they are dropped
+   * unchecked. Honest pull peers send bodies only when asked (a reply after our request was withdrawn is the
+   * exception), so this bounds what an attacker's TXS frame (up to ~10,000 bodies) costs in checks.
+   */
+  unsolicitedTxPerSec: 50,
+  unsolicitedTxBurst: 250,
 } as const;

@@ -43,6 +43,8 @@ export const configSchema = z.strictObject({
       target_outbound: nonNegative.default(DEFAULTS.targetOutbound),
       max_inbound: nonNegative.default(DEFAULTS.maxInbound),
       max_pending_inbound: positive.default(DEFAULTS.maxPendingInbound),
+      /** IPs exempt from gossipsub's colocation penalty (more than 10 node keys seen from one address). */
+      gossip_ip_whitelist: z.array(z.union([z.ipv4(), z.ipv6()])).max(1000).default([]),
       inbound_per_ip_per_minute: positive.default(DEFAULTS.inboundPerIpPerMinute),
       reconnect_min_ms: positive.default(DEFAULTS.reconnectMinMs),
       reconnect_max_ms: positive.default(DEFAULTS.reconnectMaxMs),
@@ -127,6 +129,9 @@ export const configSchema = z.strictObject({
       /** GETDATA hashes served per peer per second, and the burst above it; beyond, requests are refused. */
       getdata_per_sec: positive.default(DEFAULTS.getdataPerSec),
       getdata_burst: positive.default(DEFAULTS.getdataBurst),
+      /** Tx bodies a peer may send unasked (pull mode) per second, and the burst above it; beyond, dropped unchecked. */
+      unsolicited_tx_per_sec: positive.default(DEFAULTS.unsolicitedTxPerSec),
+      unsolicited_tx_burst: positive.default(DEFAULTS.unsolicitedTxBurst),
     })
     .prefault({})
     .refine((s) => s.getdata_burst >= 1000, { message: 'getdata_burst must hold a full GETDATA frame (1000 hashes)' }),

@@ -93,6 +93,11 @@ export interface TxFloodOptions {
   onMisbehave?(peer: string, reason: string, kind: FloodOffence): void;
   /** Takes `n` hashes from the peer's GETDATA budget; false: the request is refused unserved. Default: no limit. */
   allowGetData?(peer: string, n: number): boolean;
+  /**
+   * Pull mode: takes one from the peer's budget of bodies sent unasked; false: the body is dropped unchecked (it can
+   * still come from an announcer). Default: no limit.
+   */
+  allowUnsolicited?(peer: string): boolean;
   log: Logger;
   registry: Registry;
 }
@@ -152,7 +157,7 @@ export class TxFlood {
       bytes: new Counter({ name: 'overlay_flood_bytes_total', help: 'Tx-flood payload bytes by direction and type', labelNames: ['dir', 'type'] as const, registers }),
       bodies: new Counter({
         name: 'overlay_flood_tx_bodies_received_total',
-        help: 'Tx bodies received from peers: new (first copy), duplicate (seen before), unsolicited (not asked for)',
+        help: 'Tx bodies received from peers: new (first copy), duplicate (seen before), unsolicited (not asked for), unsolicited_dropped (not asked for, beyond the peer budget: not checked)',
         labelNames: ['kind'] as const,
         registers,
       }),
@@ -477,6 +482,12 @@ export class TxFlood {
         continue;
       }
       const solicited = this.fetcher.received(id, peer);
+      if (!solicited && this.opts.config.mode === 'pull' && this.opts.allowUnsolicited?.(peer) === false) {
+        // Not checked, so not seen: an announcer may still bring it.
+        this.seenBodies.delete(id);
+        this.m.bodies.inc({ kind: 'unsolicited_dropped' });
+        continue;
+      }
       this.m.bodies.inc({ kind: solicited ? 'new' : 'unsolicited' });
       if (this.rejectedKeys.has(id)) continue;
       this.opts.accept(Uint8Array.prototype.slice.call(body), peer);
