@@ -22,6 +22,20 @@ import type { TxInfo } from './types.ts';
 const BANS_PER_TX = 4;
 /** Ours: last externalized seqs remembered for as many accounts as the pool holds txs, least recently used out. */
 const ACCOUNT_SEQS_PER_TX = 1;
+/**
+ * V8's Map is a hash table whose deleted entries keep their slots until it is rehashed, and it doubles when live +
+ * deleted entries fill it with fewer than half deleted (OrderedHashTable::EnsureCapacityForAdding). Under churn a
+ * Map of 100,000 live entries thus ends at 2^18 slots (7 MB without pointer compression) where a fresh one built
+ * from them has 2^17. The pool rebuilds its two per-tx maps (same entries, same order) once deletions since the last
+ * rebuild reach this share of the spare slots a fresh table for max_txs has (2^17 − 100,000 at the default), so
+ * they stay at the fresh size. Ours: 3/4 leaves room for the deletions of one call (evicting, externalizing,
+ * expiring several txs) before the check at its end. bench-mempool: −7 MB of heap; a rebuild of 100,000 entries
+ * costs 10–40 ms per map (~1 µs per deletion).
+ */
+const REBUILD_AT_SPARE_SHARE = 0.75;
+/** Ours: when a fresh table has fewer spare slots than this share of max_txs, rebuilding often would cost more CPU
+ * than the halved tables save, and the maps are left to double. */
+const MIN_SPARE_SHARE = 1 / 16;
 
 export type RemovalCause = 'included' | 'stale' | 'expired' | 'evicted' | 'replaced';
 
@@ -80,9 +94,12 @@ export class Mempool {
   private readonly onRemove: ((tx: TxInfo, cause: RemovalCause) => void) | undefined;
 
   /** Insertion order is arrival order, so `addedTick` never decreases along it (expiry walks the front). */
-  private readonly byKey = new Map<string, PooledTx>();
+  private byKey = new Map<string, PooledTx>();
   /** Per source account, seq ascending and consecutive (no holes); an account without txs has no entry. */
-  private readonly accounts = new Map<string, Chain>();
+  private accounts = new Map<string, Chain>();
+  /** Txs removed since byKey and accounts were last rebuilt, and how many trigger the next rebuild. */
+  private deletions = 0;
+  private readonly rebuildAfter: number;
   /** Every pending tx, best first (`bestFirst`); the back is the eviction order. */
   private readonly order = new SortedList<PooledTx>(bestFirst);
   /** The envelope of every pending tx. */
@@ -117,6 +134,8 @@ export class Mempool {
     this.bans = new LruMap(BANS_PER_TX * opts.maxTxs);
     this.included = new LruMap(opts.maxTxs);
     this.lastSeqs = new LruMap(ACCOUNT_SEQS_PER_TX * opts.maxTxs);
+    const spare = 2 ** Math.ceil(Math.log2(opts.maxTxs)) - opts.maxTxs;
+    this.rebuildAfter = spare >= MIN_SPARE_SHARE * opts.maxTxs ? Math.max(1, Math.floor(REBUILD_AT_SPARE_SHARE * spare)) : Infinity;
     this.metrics = this.createMetrics(opts.registry);
   }
 
@@ -152,6 +171,11 @@ export class Mempool {
       labelNames: ['outcome'] as const,
       registers,
     });
+    const rebuilds = new Counter({
+      name: 'overlay_mempool_table_rebuilds_total',
+      help: 'Rebuilds of the mempool’s per-tx maps, which keep their hash tables at the size of a fresh one',
+      registers,
+    });
     const evictions = new Counter({
       name: 'overlay_mempool_bounded_evictions_total',
       help: 'Entries dropped from the mempool side tables at their bound (bans, account seqs)',
@@ -164,6 +188,7 @@ export class Mempool {
       added: Object.fromEntries(OUTCOMES.map((o) => [o, added.labels(o)])) as Record<Outcome, Counter.Internal>,
       bansEvicted: evictions.labels('bans'),
       accountSeqsEvicted: evictions.labels('account_seqs'),
+      rebuilds,
     };
   }
 
@@ -195,6 +220,7 @@ export class Mempool {
   add(tx: TxInfo): AddResult {
     const r = this.tryAdd(tx);
     this.metrics.added[outcomeOf(r)].inc();
+    this.compactTables();
     return r;
   }
 
@@ -338,6 +364,7 @@ export class Mempool {
     }
     this.removed(inc, 'included');
     this.removed(stale, 'stale');
+    this.compactTables();
     return out;
   }
 
@@ -371,6 +398,7 @@ export class Mempool {
     for (const tx of expired) this.bans.set(tx.key, until);
     if (this.bans.evictions > before) this.metrics.bansEvicted.inc(this.bans.evictions - before);
     this.removed(expired, 'expired');
+    this.compactTables();
     return expired;
   }
 
@@ -386,6 +414,7 @@ export class Mempool {
   /** Forgets the tx everywhere but its account chain (the caller fixes the chain). */
   private unindex(e: PooledTx): void {
     this.byKey.delete(e.key);
+    this.deletions++;
     this.order.remove(e);
     this.slabs.release(e);
     this.totalBytes -= e.size;
@@ -413,6 +442,18 @@ export class Mempool {
     }
     chain.length = to;
     if (from > 0) chain.splice(0, from);
+  }
+
+  /**
+   * At the end of a public call (never while the pool iterates its maps): rebuilds byKey and accounts once enough
+   * deletions have accumulated (REBUILD_AT_SPARE_SHARE). Iterators handed out earlier go on over the old maps.
+   */
+  private compactTables(): void {
+    if (this.deletions < this.rebuildAfter) return;
+    this.deletions = 0;
+    this.byKey = new Map(this.byKey);
+    this.accounts = new Map(this.accounts);
+    this.metrics.rebuilds.inc();
   }
 
   private rememberSeq(source: string, seq: bigint): void {

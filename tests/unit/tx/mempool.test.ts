@@ -381,6 +381,31 @@ describe('tx/mempool', () => {
     });
   });
 
+  it('rebuilds its per-tx maps under churn without changing contents or expiry order', async () => {
+    // maxTxs 100: a fresh table has 128 slots, so the maps are rebuilt every 21 removals (3/4 of the 28 spare).
+    const registry = createRegistry({ processMetrics: false });
+    const { pool: p } = pool({ registry, maxTxs: 100, pendingLedgers: 2 });
+    const arrived: TxInfo[] = [];
+    p.ledgerClosed(1);
+    for (let i = 0; i < 100; i++) arrived.push(tx(i.toString(16).padStart(64, '0'), 1, 100 + i));
+    arrived.forEach((t) => accept(p, t));
+    p.ledgerClosed(2);
+    // 60 newcomers paying more each evict the cheapest, i.e. the earliest arrivals.
+    for (let i = 0; i < 60; i++) {
+      const t = tx(`f${i.toString(16).padStart(63, '0')}`, 1, 1000 + i);
+      accept(p, t);
+      arrived.push(t);
+    }
+    const survivors = arrived.slice(60);
+    expect(keys([...p.values()])).to.deep.equal(keys(survivors));
+    for (const t of survivors) expect(p.get(t.key)?.key).to.equal(t.key);
+    expect([...p.chains()].map((c) => c[0]!.key).sort()).to.deep.equal(keys(survivors).sort());
+    expect((await flatMetrics(registry))['overlay_mempool_table_rebuilds_total']).to.be.at.least(2);
+    // Expiry still walks arrival order: the 40 first-ledger survivors go first, the 60 newcomers stay.
+    expect(keys(p.ledgerClosed(4))).to.deep.equal(keys(survivors.slice(0, 40)));
+    expect(keys([...p.values()])).to.deep.equal(keys(survivors.slice(40)));
+  });
+
   it('holds its invariants over random operation sequences', () => {
     const accounts = [A, B, C, D, 'ee'.repeat(32)];
     const op = fc.oneof(
