@@ -381,6 +381,18 @@ describe('tx/mempool', () => {
     });
   });
 
+  it('keeps sequence numbers exactly, across the 32-bit boundary and up to 2^63 − 1', () => {
+    const { pool: p } = pool();
+    const low = [2n ** 32n - 1n, 2n ** 32n, 2n ** 32n + 1n].map((seq) => tx(A, seq, 100));
+    const high = [MAX_I64 - 1n, MAX_I64].map((seq) => tx(B, seq, 100));
+    [...low, ...high].forEach((t) => accept(p, t));
+    for (const t of [...low, ...high]) expect(p.get(t.key)?.seq).to.equal(t.seq);
+    const chains = new Map([...p.chains()].map((c) => [c[0]!.source, c.map((t) => t.seq)]));
+    expect(chains.get(A)).to.deep.equal(low.map((t) => t.seq));
+    expect(chains.get(B)).to.deep.equal(high.map((t) => t.seq));
+    expect(p.add(tx(A, 2n ** 32n + 3n, 100))).to.deep.equal({ status: 'INVALID', reason: 'BAD_SEQUENCE' });
+  });
+
   it('rebuilds its per-tx maps under churn without changing contents or expiry order', async () => {
     // maxTxs 100: a fresh table has 128 slots, so the maps are rebuilt every 21 removals (3/4 of the 28 spare).
     const registry = createRegistry({ processMetrics: false });
