@@ -51,8 +51,8 @@ function requestIdOf(msg: ToOverlayMessage): bigint {
 
 type AnyHandler = (msg: ToOverlayMessage, session: CoreSession) => void | Promise<void>;
 
-/** SUBMIT_TX's message, for a route that takes one. */
-function submitTxMessage(tx: Uint8Array, numOps: number, fee: number | bigint): Extract<ToOverlayMessage, { type: 'SUBMIT_TX' }> {
+/** SUBMIT_TX's message from its fields (MessageDecoder's onSubmitTx), for a consumer that takes messages. */
+export function submitTxMessage(tx: Uint8Array, numOps: number, fee: number | bigint): Extract<ToOverlayMessage, { type: 'SUBMIT_TX' }> {
   return { type: 'SUBMIT_TX', fee: typeof fee === 'bigint' ? fee : BigInt(fee), numOps, tx };
 }
 

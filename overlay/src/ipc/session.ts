@@ -25,7 +25,7 @@ import {
 } from '#ipc-protocol';
 import { rateLimited, type Logger } from '../util/log.ts';
 import type { IpcMetrics, IpcTallies } from './metrics.ts';
-import type { MessageSink } from './router.ts';
+import { submitTxMessage, type MessageSink } from './router.ts';
 
 export type Dialect = 'pending' | 'v2' | 'extended';
 
@@ -276,14 +276,14 @@ export class CoreSession {
    */
   private onSubmitTx(tx: Uint8Array, numOps: number, fee: number | bigint): void {
     if (this.dialect === 'pending' || this.inbox !== null) {
-      this.onMessage({ type: 'SUBMIT_TX', fee: typeof fee === 'bigint' ? fee : BigInt(fee), numOps, tx }, MsgType.SUBMIT_TX);
+      this.onMessage(submitTxMessage(tx, numOps, fee), MsgType.SUBMIT_TX);
       return;
     }
     this.countIn(SUBMIT_TX_RULE);
     const sink = this.opts.onMessage;
     try {
       if (sink.submitTx !== undefined) sink.submitTx(tx, numOps, fee, this);
-      else sink({ type: 'SUBMIT_TX', fee: typeof fee === 'bigint' ? fee : BigInt(fee), numOps, tx }, this, MsgType.SUBMIT_TX);
+      else sink(submitTxMessage(tx, numOps, fee), this, MsgType.SUBMIT_TX);
     } catch (err) {
       this.handlerFailed('SUBMIT_TX', MsgType.SUBMIT_TX, 0n, err);
     }
