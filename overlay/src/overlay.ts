@@ -484,7 +484,8 @@ function createRoutes(o: Overlay) {
       o.mempool.ledgerClosed(m.ledgerSeq);
       o.txSets.ledgerClosed(m.ledgerSeq);
     },
-    SUBMIT_TX: (m) => void o.intake.fromCore([m.tx]),
+    // SUBMIT_TX in field form: MessageDecoder hands the tx without building a message (V2's fire-and-forget submission).
+    submitTx: (tx) => void o.intake.fromCore([tx]),
     SUBMIT_TX_CHECKED: async (m, s) => {
       const [v] = await o.intake.fromCore([m.tx]);
       s.send({ type: 'TX_VERDICT', requestId: m.requestId, verdict: wireVerdict(v!) });
