@@ -11,6 +11,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import type { TxReasonName } from '#ipc-protocol';
 import { LruMap } from '../util/bounded.ts';
 import { toHex } from '../util/bytes.ts';
+import { MapRebuildPolicy } from '../util/map-rebuild.ts';
 import { ByteSlabs } from './byte-slabs.ts';
 import { bestFirst, compareRate, paysMultipleOf } from './fee-order.ts';
 import { PooledTx } from './pooled-tx.ts';
@@ -22,20 +23,6 @@ import type { TxInfo } from './types.ts';
 const BANS_PER_TX = 4;
 /** Ours: last externalized seqs remembered for as many accounts as the pool holds txs, least recently used out. */
 const ACCOUNT_SEQS_PER_TX = 1;
-/**
- * V8's Map is a hash table whose deleted entries keep their slots until it is rehashed, and it doubles when live +
- * deleted entries fill it with fewer than half deleted (OrderedHashTable::EnsureCapacityForAdding). Under churn a
- * Map of 100,000 live entries thus ends at 2^18 slots (7 MB without pointer compression) where a fresh one built
- * from them has 2^17. The pool rebuilds its two per-tx maps (same entries, same order) once deletions since the last
- * rebuild reach this share of the spare slots a fresh table for max_txs has (2^17 − 100,000 at the default), so
- * they stay at the fresh size. Ours: 3/4 leaves room for the deletions of one call (evicting, externalizing,
- * expiring several txs) before the check at its end. bench-mempool: −7 MB of heap; a rebuild of 100,000 entries
- * costs 10–40 ms per map (~1 µs per deletion).
- */
-const REBUILD_AT_SPARE_SHARE = 0.75;
-/** Ours: when a fresh table has fewer spare slots than this share of max_txs, rebuilding often would cost more CPU
- * than the halved tables save, and the maps are left to double. */
-const MIN_SPARE_SHARE = 1 / 16;
 
 export type RemovalCause = 'included' | 'stale' | 'expired' | 'evicted' | 'replaced';
 
@@ -97,9 +84,8 @@ export class Mempool {
   private byKey = new Map<string, PooledTx>();
   /** Per source account, seq ascending and consecutive (no holes); an account without txs has no entry. */
   private accounts = new Map<string, Chain>();
-  /** Txs removed since byKey and accounts were last rebuilt, and how many trigger the next rebuild. */
-  private deletions = 0;
-  private readonly rebuildAfter: number;
+  /** When byKey and accounts are rebuilt, so that churn does not double their hash tables (util/map-rebuild.ts). */
+  private readonly rebuild: MapRebuildPolicy;
   /** Every pending tx, best first (`bestFirst`); the back is the eviction order. */
   private readonly order = new SortedList<PooledTx>(bestFirst);
   /** The envelope of every pending tx. */
@@ -134,8 +120,7 @@ export class Mempool {
     this.bans = new LruMap(BANS_PER_TX * opts.maxTxs);
     this.included = new LruMap(opts.maxTxs);
     this.lastSeqs = new LruMap(ACCOUNT_SEQS_PER_TX * opts.maxTxs);
-    const spare = 2 ** Math.ceil(Math.log2(opts.maxTxs)) - opts.maxTxs;
-    this.rebuildAfter = spare >= MIN_SPARE_SHARE * opts.maxTxs ? Math.max(1, Math.floor(REBUILD_AT_SPARE_SHARE * spare)) : Infinity;
+    this.rebuild = new MapRebuildPolicy(opts.maxTxs);
     this.metrics = this.createMetrics(opts.registry);
   }
 
@@ -414,7 +399,7 @@ export class Mempool {
   /** Forgets the tx everywhere but its account chain (the caller fixes the chain). */
   private unindex(e: PooledTx): void {
     this.byKey.delete(e.key);
-    this.deletions++;
+    this.rebuild.deleted();
     this.order.remove(e);
     this.slabs.release(e);
     this.totalBytes -= e.size;
@@ -446,11 +431,10 @@ export class Mempool {
 
   /**
    * At the end of a public call (never while the pool iterates its maps): rebuilds byKey and accounts once enough
-   * deletions have accumulated (REBUILD_AT_SPARE_SHARE). Iterators handed out earlier go on over the old maps.
+   * deletions have accumulated (util/map-rebuild.ts). Iterators handed out earlier go on over the old maps.
    */
   private compactTables(): void {
-    if (this.deletions < this.rebuildAfter) return;
-    this.deletions = 0;
+    if (!this.rebuild.due()) return;
     this.byKey = new Map(this.byKey);
     this.accounts = new Map(this.accounts);
     this.metrics.rebuilds.inc();
