@@ -52,6 +52,9 @@ export class BatchResult {
   readonly sources: Uint8Array;
   readonly ops: Uint32Array;
   readonly reasons: Uint8Array;
+  /** Buffers over `hashes` and `sources`, made on first use: hex of one tx without a Buffer object per call. */
+  private hashesBuf: Buffer | null = null;
+  private sourcesBuf: Buffer | null = null;
 
   constructor(buffer: ArrayBuffer) {
     const n = (buffer.byteLength - RESULT_HEADER_BYTES) / BatchResult.bytesPerTx;
@@ -94,5 +97,17 @@ export class BatchResult {
 
   source(i: number): Uint8Array {
     return this.sources.subarray(i * KEY_BYTES, (i + 1) * KEY_BYTES);
+  }
+
+  /** `hash(i)` as lowercase hex. */
+  hashHex(i: number): string {
+    this.hashesBuf ??= Buffer.from(this.hashes.buffer, this.hashes.byteOffset, this.hashes.byteLength);
+    return this.hashesBuf.toString('hex', i * HASH_BYTES, (i + 1) * HASH_BYTES);
+  }
+
+  /** `source(i)` as lowercase hex. */
+  sourceHex(i: number): string {
+    this.sourcesBuf ??= Buffer.from(this.sources.buffer, this.sources.byteOffset, this.sources.byteLength);
+    return this.sourcesBuf.toString('hex', i * KEY_BYTES, (i + 1) * KEY_BYTES);
   }
 }

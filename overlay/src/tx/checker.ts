@@ -7,14 +7,14 @@ import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { txReasonName, type TxReasonName } from '#ipc-protocol';
+import { TxReason, txReasonName, type TxReasonName } from '#ipc-protocol';
 import {
   resolveSignatureBackend,
   type SignatureBackend,
   type SignatureBackendChoice,
 } from '../crypto/ed25519.ts';
+import { TallyCounter } from '../metrics/tallies.ts';
 import { WORKER_RESOURCE_LIMITS } from '../runtime-flags.ts';
-import { toHex } from '../util/bytes.ts';
 import type { Logger } from '../util/log.ts';
 import { BatchResult, packBatch } from './batch.ts';
 import type { TxInfo } from './types.ts';
@@ -29,6 +29,15 @@ const BATCH_SIZE_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
 const VERIFY_SECONDS_BUCKETS = [0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3];
 /** Values of overlay_tx_signature_backend's label: each backend, and none when checks are off. */
 const BACKEND_LABELS: readonly (SignatureBackend | 'none')[] = ['sodium', 'node', 'none'];
+/** overlay_tx_checks_total's series by TxReason code: NONE is "ok", the others their names in lower case. */
+const CHECK_OUTCOMES: readonly ({ outcome: string } | null)[] = Array.from(
+  { length: Math.max(...Object.values(TxReason)) + 1 },
+  (_, code) => {
+    const name = txReasonName(code);
+    if (name === undefined) return null;
+    return { outcome: code === TxReason.NONE ? 'ok' : name.toLowerCase() };
+  },
+);
 
 export type CheckOutcome = { ok: true; tx: TxInfo } | { ok: false; hash: Uint8Array; reason: TxReasonName };
 
@@ -48,10 +57,35 @@ export interface TxCheckerOptions {
   log?: Logger;
 }
 
+/**
+ * The outcomes of one checkMany call, answered (one promise) when the last is in. Its checks may be refused at once
+ * or span several worker batches.
+ */
+class OutcomeList {
+  readonly outcomes: CheckOutcome[];
+  private left: number;
+  private readonly resolve: (outcomes: CheckOutcome[]) => void;
+
+  constructor(count: number, resolve: (outcomes: CheckOutcome[]) => void) {
+    this.outcomes = new Array<CheckOutcome>(count);
+    this.left = count;
+    this.resolve = resolve;
+  }
+
+  set(at: number, o: CheckOutcome): void {
+    this.outcomes[at] = o;
+    if (--this.left === 0) this.resolve(this.outcomes);
+  }
+}
+
+/** Checks on their way to a worker: tx i answers slot slots[i] of lists[i]. */
 interface Batch {
   txs: Uint8Array[];
-  resolvers: ((o: CheckOutcome) => void)[];
+  lists: OutcomeList[];
+  slots: number[];
 }
+
+const emptyBatch = (): Batch => ({ txs: [], lists: [], slots: [] });
 
 export class TxChecker {
   /** Checks queued here or in the workers beyond which `check` answers RATE_LIMITED. */
@@ -62,7 +96,7 @@ export class TxChecker {
   private readonly opts: TxCheckerOptions;
   private readonly pool: Piscina;
   private readonly metrics;
-  private batch: Batch = { txs: [], resolvers: [] };
+  private batch: Batch = emptyBatch();
   private flushTimer: NodeJS.Immediate | undefined;
   private pending = 0;
   private closed = false;
@@ -101,14 +135,25 @@ export class TxChecker {
     });
     this.pool.on('error', (err: unknown) => this.opts.log?.error('verify worker failed', { err }));
     const registers = opts.registry ? [opts.registry] : [];
+    const checker = this; // the queue gauge reads it at scrape time
     this.metrics = {
-      checks: new Counter({
+      // Counted per tx as plain numbers, folded in when read (metrics/tallies.ts); series by TxReason code.
+      checks: new TallyCounter({
         name: 'overlay_tx_checks_total',
         help: 'Transaction checks, by outcome (ok or the reason of rejection)',
-        labelNames: ['outcome'] as const,
+        labelNames: ['outcome'],
+        series: CHECK_OUTCOMES,
         registers,
       }),
-      queue: new Gauge({ name: 'overlay_tx_check_queue', help: 'Transaction checks waiting or in the verify workers', registers }),
+      // Read when scraped, not set per check.
+      queue: new Gauge({
+        name: 'overlay_tx_check_queue',
+        help: 'Transaction checks waiting or in the verify workers',
+        registers,
+        collect() {
+          this.set(checker.pending);
+        },
+      }),
       batchSize: new Histogram({
         name: 'overlay_tx_check_batch_size',
         help: 'Transactions per verify-worker batch',
@@ -137,24 +182,21 @@ export class TxChecker {
   }
 
   /** Checks one TransactionEnvelope. `bytes` may be a view into a reused buffer: it is copied before returning. */
-  check(bytes: Uint8Array): Promise<CheckOutcome> {
-    if (bytes.length > this.opts.maxTxBytes) return Promise.resolve(this.refuse(bytes, 'TOO_LARGE'));
-    if (this.closed || this.pending >= this.maxPending) return Promise.resolve(this.refuse(bytes, 'RATE_LIMITED'));
-    const copy = Uint8Array.prototype.slice.call(bytes);
-    const outcome = new Promise<CheckOutcome>((resolve) => {
-      this.batch.txs.push(copy);
-      this.batch.resolvers.push(resolve);
-    });
-    this.pending++;
-    this.metrics.queue.set(this.pending);
-    if (this.batch.txs.length >= this.opts.batchSize) this.flush();
-    else this.flushTimer ??= setImmediate(() => this.flush());
-    return outcome;
+  async check(bytes: Uint8Array): Promise<CheckOutcome> {
+    const [o] = await this.checkMany([bytes]);
+    return o!;
   }
 
-  /** Checks each envelope; outcomes in the order given. */
+  /**
+   * Checks each envelope; outcomes in the order given, one promise for the list (not one per tx). The envelopes may
+   * be views into a reused buffer: they are copied before returning.
+   */
   checkMany(list: readonly Uint8Array[]): Promise<CheckOutcome[]> {
-    return Promise.all(list.map((b) => this.check(b)));
+    if (list.length === 0) return Promise.resolve([]);
+    return new Promise((resolve) => {
+      const into = new OutcomeList(list.length, resolve);
+      for (let i = 0; i < list.length; i++) this.enqueue(list[i]!, into, i);
+    });
   }
 
   /** Stops the workers. Checks not yet answered answer RATE_LIMITED. */
@@ -167,6 +209,20 @@ export class TxChecker {
     this.answerAll(unsent, 'RATE_LIMITED');
     await this.pool.destroy();
   }
+
+  private enqueue(bytes: Uint8Array, into: OutcomeList, at: number): void {
+    if (bytes.length > this.opts.maxTxBytes) return into.set(at, this.refuse(bytes, 'TOO_LARGE'));
+    if (this.closed || this.pending >= this.maxPending) return into.set(at, this.refuse(bytes, 'RATE_LIMITED'));
+    const batch = this.batch;
+    batch.txs.push(Uint8Array.prototype.slice.call(bytes));
+    batch.lists.push(into);
+    batch.slots.push(at);
+    this.pending++;
+    if (batch.txs.length >= this.opts.batchSize) this.flush();
+    else this.flushTimer ??= setImmediate(this.flushLater);
+  }
+
+  private readonly flushLater = (): void => this.flush();
 
   private flush(): void {
     if (this.flushTimer !== undefined) clearImmediate(this.flushTimer);
@@ -186,52 +242,55 @@ export class TxChecker {
 
   private takeBatch(): Batch {
     const b = this.batch;
-    this.batch = { txs: [], resolvers: [] };
+    this.batch = emptyBatch();
     return b;
   }
 
   private answer(batch: Batch, r: BatchResult): void {
     this.metrics.verifySeconds.observe(r.seconds);
     if (r.keyCacheEvictions > 0) this.metrics.keyEvictions.inc(r.keyCacheEvictions);
-    batch.resolvers.forEach((resolve, i) => {
+    const n = batch.txs.length;
+    // Settled before the outcomes go out, as before: a list answered below may check more at once.
+    this.settled(n);
+    for (let i = 0; i < n; i++) {
       const code = r.reasons[i] ?? 0;
       const hash = r.hash(i).slice();
-      if (code !== 0) {
+      const into = batch.lists[i]!;
+      const at = batch.slots[i]!;
+      if (code !== TxReason.NONE) {
         // The worker writes only TxReason codes; an unknown one would be a bug there, not a valid transaction.
         const reason = txReasonName(code) ?? 'MALFORMED_XDR';
-        this.metrics.checks.labels(reason.toLowerCase()).inc();
-        resolve({ ok: false, hash, reason });
-        return;
+        this.metrics.checks.inc(TxReason[reason]);
+        into.set(at, { ok: false, hash, reason });
+        continue;
       }
-      this.metrics.checks.labels('ok').inc();
-      resolve({
+      this.metrics.checks.inc(TxReason.NONE);
+      into.set(at, {
         ok: true,
         tx: {
           hash,
-          key: toHex(hash),
-          bytes: batch.txs[i] as Uint8Array,
-          source: toHex(r.source(i)),
+          key: r.hashHex(i),
+          bytes: batch.txs[i]!,
+          source: r.sourceHex(i),
           seq: r.seqs[i] ?? 0n,
           fee: r.fees[i] ?? 0n,
           ops: r.ops[i] ?? 0,
         },
       });
-    });
-    this.settled(batch.resolvers.length);
+    }
   }
 
   private answerAll(batch: Batch, reason: TxReasonName): void {
-    batch.txs.forEach((bytes, i) => batch.resolvers[i]?.(this.refuse(bytes, reason)));
     this.settled(batch.txs.length);
+    for (let i = 0; i < batch.txs.length; i++) batch.lists[i]!.set(batch.slots[i]!, this.refuse(batch.txs[i]!, reason));
   }
 
   private settled(n: number): void {
     this.pending -= n;
-    this.metrics.queue.set(this.pending);
   }
 
   private refuse(bytes: Uint8Array, reason: TxReasonName): CheckOutcome {
-    this.metrics.checks.labels(reason.toLowerCase()).inc();
+    this.metrics.checks.inc(TxReason[reason]);
     return { ok: false, hash: createHash('sha256').update(bytes).digest(), reason };
   }
 }

@@ -1,8 +1,9 @@
 // Where transactions enter: from core (one by one or in batches, with a verdict each) and from peers. Each goes
 // through the checker (decode once, signatures in worker threads), then the mempool; what is accepted is flooded,
 // what fails its checks is remembered so it is never fetched or flooded again.
-import { Counter, type Registry } from 'prom-client';
-import type { TxReasonName, TxStatusName } from '#ipc-protocol';
+import type { Registry } from 'prom-client';
+import { TxReason, TxStatus, type TxReasonName, type TxStatusName } from '#ipc-protocol';
+import { TallyCounter } from '../metrics/tallies.ts';
 import { toHex } from '../util/bytes.ts';
 import type { CheckOutcome } from './checker.ts';
 import type { AddResult } from './mempool.ts';
@@ -24,23 +25,39 @@ export interface TxIntakeOptions {
   registry: Registry;
 }
 
-type Origin = 'core' | 'peer';
+const ORIGINS = ['core', 'peer'] as const;
+const STATUS_NAMES = Object.keys(TxStatus) as TxStatusName[];
+const REASON_NAMES = Object.keys(TxReason) as TxReasonName[];
+/** Series of overlay_tx_intake_total by index: origin (0 core, 1 peer), then status code, then reason code. */
+const STATUS_SLOTS = Math.max(...Object.values(TxStatus)) + 1;
+const REASON_SLOTS = Math.max(...Object.values(TxReason)) + 1;
+
+function intakeSeries(): ({ origin: string; status: string; reason: string } | null)[] {
+  const series: ({ origin: string; status: string; reason: string } | null)[] = new Array(ORIGINS.length * STATUS_SLOTS * REASON_SLOTS).fill(null);
+  ORIGINS.forEach((origin, o) => {
+    for (const status of STATUS_NAMES) {
+      for (const reason of REASON_NAMES) series[seriesIndex(o, status, reason)] = { origin, status, reason };
+    }
+  });
+  return series;
+}
+
+function seriesIndex(origin: number, status: TxStatusName, reason: TxReasonName): number {
+  return (origin * STATUS_SLOTS + TxStatus[status]) * REASON_SLOTS + TxReason[reason];
+}
 
 export class TxIntake {
   private readonly opts: TxIntakeOptions;
-  private readonly outcomes;
-  /**
-   * The counter's children by origin, status and reason, bound on first use: counting with a labels object makes
-   * prom-client build and hash a label string for every tx. Bounded by the protocol's statuses × reasons × 2.
-   */
-  private readonly children = new Map<Origin, Map<TxStatusName, Map<TxReasonName, Counter.Internal>>>();
+  /** Counted per tx as plain numbers (metrics/tallies.ts), one series per origin × status × reason. */
+  private readonly outcomes: TallyCounter<'origin' | 'status' | 'reason'>;
 
   constructor(opts: TxIntakeOptions) {
     this.opts = opts;
-    this.outcomes = new Counter({
+    this.outcomes = new TallyCounter({
       name: 'overlay_tx_intake_total',
       help: 'Transactions taken in, by origin, status and reason',
-      labelNames: ['origin', 'status', 'reason'] as const,
+      labelNames: ['origin', 'status', 'reason'],
+      series: intakeSeries(),
       registers: [opts.registry],
     });
   }
@@ -48,7 +65,9 @@ export class TxIntake {
   /** Core's submissions, in order, one verdict each. */
   async fromCore(txs: readonly Uint8Array[]): Promise<Verdict[]> {
     const checked = await this.opts.check(txs);
-    return checked.map((c) => this.admit(c, null));
+    const verdicts: Verdict[] = new Array(checked.length);
+    for (let i = 0; i < checked.length; i++) verdicts[i] = this.admit(checked[i]!, null);
+    return verdicts;
   }
 
   /** A body from a peer; verdicts only feed metrics and peer scoring. */
@@ -58,7 +77,6 @@ export class TxIntake {
   }
 
   private admit(c: CheckOutcome, from: string | null): Verdict {
-    const origin: Origin = from === null ? 'core' : 'peer';
     let v: Verdict;
     if (!c.ok) {
       const status = c.reason === 'RATE_LIMITED' ? 'TRY_AGAIN_LATER' : 'INVALID';
@@ -75,17 +93,7 @@ export class TxIntake {
         v = { status: r.status, reason: r.reason, hash: c.tx.hash };
       }
     }
-    this.count(origin, v.status, v.reason);
+    this.outcomes.inc(seriesIndex(from === null ? 0 : 1, v.status, v.reason));
     return v;
-  }
-
-  private count(origin: Origin, status: TxStatusName, reason: TxReasonName): void {
-    let byStatus = this.children.get(origin);
-    if (byStatus === undefined) this.children.set(origin, (byStatus = new Map()));
-    let byReason = byStatus.get(status);
-    if (byReason === undefined) byStatus.set(status, (byReason = new Map()));
-    let child = byReason.get(reason);
-    if (child === undefined) byReason.set(reason, (child = this.outcomes.labels(origin, status, reason)));
-    child.inc();
   }
 }

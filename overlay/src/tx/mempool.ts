@@ -9,6 +9,7 @@
 // the sorted list and in two maps (see docs/bench/notes/mempool.md for the figures).
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { TxReasonName } from '#ipc-protocol';
+import { TallyCounter } from '../metrics/tallies.ts';
 import { LruMap } from '../util/bounded.ts';
 import { toHex } from '../util/bytes.ts';
 import { MapRebuildPolicy } from '../util/map-rebuild.ts';
@@ -61,11 +62,13 @@ const MEMPOOL_FULL: Refusal = Object.freeze({ status: 'TRY_AGAIN_LATER', reason:
 const CAUSES: readonly RemovalCause[] = ['included', 'stale', 'expired', 'evicted', 'replaced'];
 const OUTCOMES = ['accepted', 'duplicate', 'banned', 'bad_sequence', 'replace_fee_too_low', 'mempool_full'] as const;
 type Outcome = (typeof OUTCOMES)[number];
+const OUTCOME_INDEX = new Map<Outcome, number>(OUTCOMES.map((o, i) => [o, i]));
 
-function outcomeOf(r: AddResult): Outcome {
-  if (r.status === 'ACCEPTED') return 'accepted';
-  if (r.status === 'DUPLICATE') return 'duplicate';
-  return r.reason.toLowerCase() as Outcome;
+/** The index of an add's outcome in OUTCOMES (overlay_mempool_added_total's series). */
+function outcomeIndex(r: AddResult): number {
+  if (r.status === 'ACCEPTED') return 0;
+  if (r.status === 'DUPLICATE') return 1;
+  return OUTCOME_INDEX.get(r.reason.toLowerCase() as Outcome) ?? -1;
 }
 
 function positiveInt(name: string, v: number): void {
@@ -150,10 +153,12 @@ export class Mempool {
       labelNames: ['cause'] as const,
       registers,
     });
-    const added = new Counter({
+    // Counted per tx as plain numbers, folded in when read (metrics/tallies.ts).
+    const added = new TallyCounter({
       name: 'overlay_mempool_added_total',
       help: 'Transactions offered to the mempool, by outcome',
-      labelNames: ['outcome'] as const,
+      labelNames: ['outcome'],
+      series: OUTCOMES.map((outcome) => ({ outcome })),
       registers,
     });
     const rebuilds = new Counter({
@@ -167,10 +172,10 @@ export class Mempool {
       labelNames: ['table'] as const,
       registers,
     });
-    // Children bound once: add() runs per tx and must not build label sets each time.
+    // Children bound once (removals are counted per call, not per tx).
     return {
       removed: Object.fromEntries(CAUSES.map((c) => [c, removed.labels(c)])) as Record<RemovalCause, Counter.Internal>,
-      added: Object.fromEntries(OUTCOMES.map((o) => [o, added.labels(o)])) as Record<Outcome, Counter.Internal>,
+      added,
       bansEvicted: evictions.labels('bans'),
       accountSeqsEvicted: evictions.labels('account_seqs'),
       rebuilds,
@@ -204,7 +209,7 @@ export class Mempool {
 
   add(tx: TxInfo): AddResult {
     const r = this.tryAdd(tx);
-    this.metrics.added[outcomeOf(r)].inc();
+    this.metrics.added.inc(outcomeIndex(r));
     this.compactTables();
     return r;
   }

@@ -309,6 +309,7 @@ export class TxFlood {
   }
 
   private fanOut(tx: TxInfo, id: string, cause: 'new' | 'rebroadcast'): void {
+    if (this.links.size === 0) return; // no entry to build (a lone overlay, or core submitting before peers come)
     const push = this.opts.config.mode === 'push' && cause === 'new';
     const entry = { id: shortIdOf(tx.hash), feePerOp: feePerOp(tx) };
     for (const [peer, link] of this.links) {
