@@ -6,64 +6,59 @@
 // they are read (prom-client's collect(): /metrics, GET_METRICS, stats).
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { TYPE_TABLE_SIZE, entryById } from '#ipc-protocol';
+import { TallyCounter } from '../metrics/tallies.ts';
 
-/** Counts kept on the per-frame path; bounded (fixed arrays), never evicted, folded into the counters when read. */
-export class IpcTallies {
-  /** Frames from core, by frame type. */
-  readonly framesIn = new Float64Array(TYPE_TABLE_SIZE);
-  /** Frames to core, by frame type. */
-  readonly framesOut = new Float64Array(TYPE_TABLE_SIZE);
-  bytesIn = 0;
-  private readonly reportedIn = new Float64Array(TYPE_TABLE_SIZE);
-  private readonly reportedOut = new Float64Array(TYPE_TABLE_SIZE);
-  private reportedBytesIn = 0;
-
-  /** Adds what was counted since the last call to `frames` (labels direction, type). */
-  foldFrames(frames: Counter<'direction' | 'type'>): void {
-    fold(this.framesIn, this.reportedIn, 'in', frames);
-    fold(this.framesOut, this.reportedOut, 'out', frames);
+/** Series of overlay_ipc_frames_total: index = frame type (from core), TYPE_TABLE_SIZE + type (to core). */
+function frameSeries(): ({ direction: string; type: string } | null)[] {
+  const series: ({ direction: string; type: string } | null)[] = [];
+  for (const direction of ['in', 'out']) {
+    for (let type = 0; type < TYPE_TABLE_SIZE; type++) {
+      // Only catalogue types are counted (the session counts decoded messages).
+      const name = entryById(type)?.name;
+      series.push(name === undefined ? null : { direction, type: name });
+    }
   }
-
-  /** Adds the bytes counted since the last call to `bytes` (label direction). */
-  foldBytes(bytes: Counter<'direction'>): void {
-    const delta = this.bytesIn - this.reportedBytesIn;
-    if (delta > 0) bytes.inc({ direction: 'in' }, delta);
-    this.reportedBytesIn = this.bytesIn;
-  }
+  return series;
 }
 
-function fold(counts: Float64Array, reported: Float64Array, direction: 'in' | 'out', frames: Counter<'direction' | 'type'>): void {
-  for (let type = 0; type < TYPE_TABLE_SIZE; type++) {
-    const delta = counts[type]! - reported[type]!;
-    if (delta === 0) continue;
-    // Only catalogue types are counted (the session counts decoded messages): the name is always there.
-    frames.inc({ direction, type: entryById(type)?.name ?? String(type) }, delta);
-    reported[type] = counts[type]!;
+/** Counts kept on the per-frame path (metrics/tallies.ts: fixed tables, folded into the counters when read). */
+export class IpcTallies {
+  private readonly frames: TallyCounter<'direction' | 'type'>;
+  private readonly bytes: TallyCounter<'direction'>;
+
+  constructor(registry: Registry) {
+    this.frames = new TallyCounter({
+      name: 'overlay_ipc_frames_total',
+      help: 'IPC frames by direction (in = from core) and message type',
+      labelNames: ['direction', 'type'],
+      series: frameSeries(),
+      registers: [registry],
+    });
+    this.bytes = new TallyCounter({
+      name: 'overlay_ipc_bytes_total',
+      help: 'IPC bytes by direction',
+      labelNames: ['direction'],
+      series: [{ direction: 'in' }],
+      registers: [registry],
+    });
+  }
+
+  frameIn(type: number): void {
+    this.frames.inc(type);
+  }
+
+  frameOut(type: number): void {
+    this.frames.inc(TYPE_TABLE_SIZE + type);
+  }
+
+  bytesIn(n: number): void {
+    this.bytes.inc(0, n);
   }
 }
 
 export function createIpcMetrics(registry: Registry) {
-  const tallies = new IpcTallies();
   return {
-    tallies,
-    frames: new Counter({
-      name: 'overlay_ipc_frames_total',
-      help: 'IPC frames by direction (in = from core) and message type',
-      labelNames: ['direction', 'type'] as const,
-      registers: [registry],
-      collect() {
-        tallies.foldFrames(this);
-      },
-    }),
-    bytes: new Counter({
-      name: 'overlay_ipc_bytes_total',
-      help: 'IPC bytes by direction',
-      labelNames: ['direction'] as const,
-      registers: [registry],
-      collect() {
-        tallies.foldBytes(this);
-      },
-    }),
+    tallies: new IpcTallies(registry),
     errors: new Counter({
       name: 'overlay_ipc_errors_total',
       help: 'Bad frames from core, by error code',

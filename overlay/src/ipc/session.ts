@@ -240,18 +240,18 @@ export class CoreSession {
   }
 
   private countOut(rule: TypeRule): void {
-    this.tallies.framesOut[rule.id]!++;
+    this.tallies.frameOut(rule.id);
   }
 
   private countIn(rule: TypeRule): void {
-    this.tallies.framesIn[rule.id]!++;
+    this.tallies.frameIn(rule.id);
   }
 
   private onData(chunk: Buffer): void {
     // Reads already under way when we closed still arrive: after a fatal error they would be counted (and
     // answered) again, one ERROR per chunk.
     if (this.closed) return;
-    this.tallies.bytesIn += chunk.length;
+    this.tallies.bytesIn(chunk.length);
     try {
       this.decoder.push(chunk, this.receiver);
     } catch (err) {

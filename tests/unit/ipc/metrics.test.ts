@@ -10,17 +10,19 @@ describe('ipc metrics tallies', () => {
     const registry = createRegistry({ processMetrics: false });
     const m = createIpcMetrics(registry);
     expect(Object.keys(await flatMetrics(registry)).filter((k) => k.startsWith('overlay_ipc_frames_total'))).to.deep.equal([]);
-    m.tallies.framesIn[MsgType.SUBMIT_TX]! += 3;
-    m.tallies.framesOut[MsgType.TX_VERDICT_BATCH]!++;
-    m.tallies.bytesIn += 1000;
+    m.tallies.frameIn(MsgType.SUBMIT_TX);
+    m.tallies.frameIn(MsgType.SUBMIT_TX);
+    m.tallies.frameIn(MsgType.SUBMIT_TX);
+    m.tallies.frameOut(MsgType.TX_VERDICT_BATCH);
+    m.tallies.bytesIn(1000);
     const first = await flatMetrics(registry);
     expect(first['overlay_ipc_frames_total{direction=in,type=SUBMIT_TX}']).to.equal(3);
     expect(first['overlay_ipc_frames_total{direction=out,type=TX_VERDICT_BATCH}']).to.equal(1);
     expect(first['overlay_ipc_bytes_total{direction=in}']).to.equal(1000);
     // Read again without new frames: unchanged. Then more frames: added to what was there.
     expect(await flatMetrics(registry)).to.deep.equal(first);
-    m.tallies.framesIn[MsgType.SUBMIT_TX]!++;
-    m.tallies.bytesIn += 24;
+    m.tallies.frameIn(MsgType.SUBMIT_TX);
+    m.tallies.bytesIn(24);
     const second = await flatMetrics(registry);
     expect(second['overlay_ipc_frames_total{direction=in,type=SUBMIT_TX}']).to.equal(4);
     expect(second['overlay_ipc_bytes_total{direction=in}']).to.equal(1024);
