@@ -17,6 +17,20 @@ import { waitFor } from './wait.ts';
 /** What dialing an overlay takes: its TCP peer port and peer id (an OverlayProcess, or a bench's overlay). */
 export type PeerAddress = Pick<OverlayProcess, 'peerPort' | 'peerId'>;
 
+/** A libp2p node with the overlay's transport stack on 127.0.0.1 (TCP only, no DHT, no gater), a fresh node key. */
+export async function loopbackNode(protocols: ProtocolIds, maxConnections: number): Promise<OverlayNode> {
+  return createOverlayNode({
+    identity: await identityFromSeed(Keypair.random().secret()),
+    protocols,
+    listenHost: '127.0.0.1',
+    tcpPort: 0,
+    quicPort: null,
+    gater: {},
+    maxConnections,
+    dht: false,
+  });
+}
+
 export interface Frame {
   type: number;
   payload: Uint8Array;
@@ -36,16 +50,7 @@ export class RawPeer {
 
   static async start(passphrase = TESTNET): Promise<RawPeer> {
     const protocols = protocolIds(Buffer.from(networkIdOf(passphrase)).toString('hex'));
-    const node = await createOverlayNode({
-      identity: await identityFromSeed(Keypair.random().secret()),
-      protocols,
-      listenHost: '127.0.0.1',
-      tcpPort: 0,
-      quicPort: null,
-      gater: {},
-      maxConnections: 16,
-      dht: false,
-    });
+    const node = await loopbackNode(protocols, 16);
     const peer = new RawPeer(node, protocols);
     await node.handle(protocols.txFlood, (stream) => {
       stream.inactivityTimeout = 0;

@@ -3,12 +3,10 @@
 // TxInfos whose hashes are made to share their first 8 bytes: the pool and the flood take a TxInfo's hash as given.
 import { expect } from 'chai';
 import { createHash, randomBytes } from 'node:crypto';
-import { Keypair } from '@stellar/stellar-base';
 import { Registry } from 'prom-client';
 import { networkIdOf } from '#ipc-protocol';
 import { configSchema } from '../../../overlay/src/config/schema.ts';
-import { identityFromSeed } from '../../../overlay/src/identity/node-key.ts';
-import { createOverlayNode, type OverlayNode } from '../../../overlay/src/p2p/node.ts';
+import type { OverlayNode } from '../../../overlay/src/p2p/node.ts';
 import { protocolIds } from '../../../overlay/src/p2p/protocols.ts';
 import { TxFlood } from '../../../overlay/src/tx/flood/flood.ts';
 import { SHORT_ID_BYTES } from '../../../overlay/src/tx/flood/short-id.ts';
@@ -17,7 +15,7 @@ import { Mempool } from '../../../overlay/src/tx/mempool.ts';
 import type { TxInfo } from '../../../overlay/src/tx/types.ts';
 import { createLogger } from '../../../overlay/src/util/log.ts';
 import { TESTNET } from '../../helpers/raw-core.ts';
-import { RawPeer, type Frame } from '../../helpers/raw-peer.ts';
+import { RawPeer, loopbackNode, type Frame } from '../../helpers/raw-peer.ts';
 import { waitFor } from '../../helpers/wait.ts';
 
 const protocols = protocolIds(Buffer.from(networkIdOf(TESTNET)).toString('hex'));
@@ -48,16 +46,7 @@ describe('TxFlood by short id (in process, real libp2p)', function () {
   beforeEach(async () => {
     registry = new Registry();
     accepted = [];
-    node = await createOverlayNode({
-      identity: await identityFromSeed(Keypair.random().secret()),
-      protocols,
-      listenHost: '127.0.0.1',
-      tcpPort: 0,
-      quicPort: null,
-      gater: {},
-      maxConnections: 8,
-      dht: false,
-    });
+    node = await loopbackNode(protocols, 8);
     await node.start();
     mempool = new Mempool({ maxTxs: 1000, maxBytes: 1 << 20, pendingLedgers: 4, banLedgers: 10, rbfMultiplier: 10, registry, onRemove: (tx) => flood.forget(tx.key) });
     flood = new TxFlood({
