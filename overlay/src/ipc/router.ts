@@ -45,7 +45,8 @@ const overlayToWire: Partial<Record<OverlayError['code'], ErrorCodeName>> = {
   TXSET_INVALID: 'INVALID_REQUEST',
 };
 
-function requestIdOf(msg: ToOverlayMessage): bigint {
+/** A message's request id; 0 for the messages that carry none. */
+export function requestIdOf(msg: ToOverlayMessage): bigint {
   return 'requestId' in msg && typeof msg.requestId === 'bigint' ? msg.requestId : 0n;
 }
 

@@ -25,7 +25,7 @@ import {
 } from '#ipc-protocol';
 import { rateLimited, type Logger } from '../util/log.ts';
 import type { IpcMetrics, IpcTallies } from './metrics.ts';
-import { submitTxMessage, type MessageSink } from './router.ts';
+import { requestIdOf, submitTxMessage, type MessageSink } from './router.ts';
 
 export type Dialect = 'pending' | 'v2' | 'extended';
 
@@ -61,10 +61,6 @@ for (const name of MESSAGE_NAMES) {
   const rule: TypeRule = { id, name, feature, base, droppable: DROPPABLE.has(name) };
   rulesByName.set(name, rule);
   if (direction === 'toOverlay') toOverlayRules[id] = rule;
-}
-
-function requestIdOf(msg: ToOverlayMessage): bigint {
-  return 'requestId' in msg ? msg.requestId : 0n;
 }
 
 const SUBMIT_TX_RULE = rulesByName.get('SUBMIT_TX')!;
@@ -204,7 +200,7 @@ export class CoreSession {
       this.opts.log.error('cannot encode message for core', { type: msg.type, err });
       return false;
     }
-    this.countOut(rule);
+    this.tallies.frameOut(rule.id);
     return true;
   }
 
@@ -213,7 +209,7 @@ export class CoreSession {
     if (this.dialect !== 'extended' && !(code === 'ALREADY_CONNECTED' || code === 'VERSION_MISMATCH' || code === 'NETWORK_MISMATCH')) return;
     try {
       this.writer.send({ type: 'ERROR', requestId, error: { code: ErrorCode[code], refType, message: message.slice(0, 4096) } });
-      this.countOut(ERROR_RULE);
+      this.tallies.frameOut(ERROR_RULE.id);
     } catch (err) {
       this.opts.log.error('cannot encode ERROR', { err });
     }
@@ -237,14 +233,6 @@ export class CoreSession {
     this.writer.close();
     if (!this.socket.destroyed) this.socket.destroySoon();
     this.opts.onClose(this);
-  }
-
-  private countOut(rule: TypeRule): void {
-    this.tallies.frameOut(rule.id);
-  }
-
-  private countIn(rule: TypeRule): void {
-    this.tallies.frameIn(rule.id);
   }
 
   private onData(chunk: Buffer): void {
@@ -279,7 +267,7 @@ export class CoreSession {
       this.onMessage(submitTxMessage(tx, numOps, fee), MsgType.SUBMIT_TX);
       return;
     }
-    this.countIn(SUBMIT_TX_RULE);
+    this.tallies.frameIn(SUBMIT_TX_RULE.id);
     const sink = this.opts.onMessage;
     try {
       if (sink.submitTx !== undefined) sink.submitTx(tx, numOps, fee, this);
@@ -301,7 +289,7 @@ export class CoreSession {
         const copy = copyMessage(msg);
         return this.afterNetwork(copy.type === 'HELLO' ? copy.hello.networkId : null, () => this.onMessage(copy, type));
       }
-      this.countIn(rule);
+      this.tallies.frameIn(rule.id);
       if (this.dialect === 'pending') {
         if (msg.type === 'HELLO') return this.onHello(msg.hello);
         this.opts.log.info('core speaks the V2 dialect (no HELLO)');
@@ -366,7 +354,7 @@ export class CoreSession {
         type: 'HELLO_ACK',
         hello: { ...local, features: [...n.features], ...this.opts.ackExtras },
       });
-      this.countOut(HELLO_ACK_RULE);
+      this.tallies.frameOut(HELLO_ACK_RULE.id);
       this.decide('extended');
       this.opts.log.info('core negotiated extensions', { software: hello.software, features: [...n.features] });
     } catch (err) {

@@ -6,6 +6,11 @@
 // and values (a series appears once it has counted something, as with prom-client's own inc()).
 import { Counter, type Registry } from 'prom-client';
 
+/** Slots a table indexed by the codes of `codes` (a name → code object such as TxReason) needs: its largest code + 1. */
+export function codeSlots(codes: Readonly<Record<string, number>>): number {
+  return Math.max(...Object.values(codes)) + 1;
+}
+
 export interface TallyCounterOptions<L extends string> {
   name: string;
   help: string;

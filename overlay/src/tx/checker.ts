@@ -13,7 +13,7 @@ import {
   type SignatureBackend,
   type SignatureBackendChoice,
 } from '../crypto/ed25519.ts';
-import { TallyCounter } from '../metrics/tallies.ts';
+import { TallyCounter, codeSlots } from '../metrics/tallies.ts';
 import { WORKER_RESOURCE_LIMITS } from '../runtime-flags.ts';
 import type { Logger } from '../util/log.ts';
 import { BatchResult, packBatch } from './batch.ts';
@@ -31,7 +31,7 @@ const VERIFY_SECONDS_BUCKETS = [0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0
 const BACKEND_LABELS: readonly (SignatureBackend | 'none')[] = ['sodium', 'node', 'none'];
 /** overlay_tx_checks_total's series by TxReason code: NONE is "ok", the others their names in lower case. */
 const CHECK_OUTCOMES: readonly ({ outcome: string } | null)[] = Array.from(
-  { length: Math.max(...Object.values(TxReason)) + 1 },
+  { length: codeSlots(TxReason) },
   (_, code) => {
     const name = txReasonName(code);
     if (name === undefined) return null;

@@ -3,7 +3,7 @@
 // what fails its checks is remembered so it is never fetched or flooded again.
 import type { Registry } from 'prom-client';
 import { TxReason, TxStatus, type TxReasonName, type TxStatusName } from '#ipc-protocol';
-import { TallyCounter } from '../metrics/tallies.ts';
+import { TallyCounter, codeSlots } from '../metrics/tallies.ts';
 import { toHex } from '../util/bytes.ts';
 import type { CheckOutcome } from './checker.ts';
 import type { AddResult } from './mempool.ts';
@@ -29,8 +29,8 @@ const ORIGINS = ['core', 'peer'] as const;
 const STATUS_NAMES = Object.keys(TxStatus) as TxStatusName[];
 const REASON_NAMES = Object.keys(TxReason) as TxReasonName[];
 /** Series of overlay_tx_intake_total by index: origin (0 core, 1 peer), then status code, then reason code. */
-const STATUS_SLOTS = Math.max(...Object.values(TxStatus)) + 1;
-const REASON_SLOTS = Math.max(...Object.values(TxReason)) + 1;
+const STATUS_SLOTS = codeSlots(TxStatus);
+const REASON_SLOTS = codeSlots(TxReason);
 
 function intakeSeries(): ({ origin: string; status: string; reason: string } | null)[] {
   const series: ({ origin: string; status: string; reason: string } | null)[] = new Array(ORIGINS.length * STATUS_SLOTS * REASON_SLOTS).fill(null);

@@ -128,9 +128,9 @@ export class TxFlood {
   private readonly pendingIds = new Map<string, string>();
   /**
    * Pending txs by last announcement time, in ANNOUNCE_CLOCK_MS units since `epoch` (oldest first).
-   * This and pendingIds are not rebuilt as the mempool's maps are (util/map-rebuild.ts): measured, rebuilding them lowered the
-   * end RSS of bench-mempool a little but raised its high-water mark (323 / 323 MB against 299 / 308 without), the
-   * old and new tables both alive at each rebuild.
+   * This and pendingIds are not rebuilt as the mempool's maps are (util/map-rebuild.ts): measured, rebuilding them
+   * lowered the end RSS of bench-mempool a little but raised its high-water mark (323 / 323 MB against 299 / 308
+   * without), the old and new tables both alive at each rebuild.
    */
   private readonly lastAnnounced = new Map<string, number>();
   private readonly epoch = Date.now();
