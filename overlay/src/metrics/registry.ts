@@ -9,7 +9,7 @@
 // were half the keys of every reply. Histograms appear as their _sum and _count: a flat map cannot carry a
 // distribution, and the buckets were a third of the rest (encoding and decoding cost per key, on both sides).
 // The Prometheus text endpoint (/metrics) still collects everything, fresh, buckets included.
-import { Registry, collectDefaultMetrics, type Metric, type MetricObjectWithValues, type MetricValue } from 'prom-client';
+import { Histogram, Registry, collectDefaultMetrics, type Metric, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 
 // ---- constants --------------------------------------------------------------------------------------------------
 export const METRIC_PREFIX = 'overlay_';
@@ -31,8 +31,31 @@ interface ProcessMetrics {
 // One entry per registry, dropped with it (a WeakMap: no bound needed beyond the registries alive).
 const processMetricsOf = new WeakMap<Registry, ProcessMetrics>();
 
+/**
+ * A registry that counts its changes, so the flat view can keep its list of metrics instead of asking prom-client
+ * for it on every request (Object.values over ~120 metrics: ~9 µs of a ~50 µs GET_METRICS, measured in-process).
+ */
+export class VersionedRegistry extends Registry {
+  version = 0;
+
+  override registerMetric(metric: Metric): void {
+    super.registerMetric(metric);
+    this.version++;
+  }
+
+  override removeSingleMetric(name: string): void {
+    super.removeSingleMetric(name);
+    this.version++;
+  }
+
+  override clear(): void {
+    super.clear();
+    this.version++;
+  }
+}
+
 export function createRegistry(opts: { processMetrics?: boolean } = {}): Registry {
-  const registry = new Registry();
+  const registry = new VersionedRegistry();
   if (opts.processMetrics ?? true) {
     collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX });
     // Everything registered so far is prom-client's: the overlay's modules register theirs later.
@@ -54,13 +77,28 @@ export interface FlatMetricsOptions {
 export async function flatMetrics(registry: Registry, opts: FlatMetricsOptions = {}): Promise<FlatMetrics> {
   const proc = processMetricsOf.get(registry);
   const out: FlatMetrics = {};
-  // getMetricsAsArray returns the metrics themselves; its declared type leaves out their get().
-  for (const metric of registry.getMetricsAsArray() as unknown as (Metric & { name: string })[]) {
-    if (proc?.names.has(metric.name)) continue;
-    addSeries(out, await metric.get());
-  }
+  const gets: Promise<MetricObjectWithValues<MetricValue<string>>>[] = [];
+  for (const m of ownMetrics(registry, proc)) if (!addHistogramSeries(out, m)) gets.push(m.get());
+  // Every other get() started at once and awaited together: one wait, not one per metric.
+  for (const v of await Promise.all(gets)) addSeries(out, v);
   if (proc !== undefined) Object.assign(out, await processSnapshot(registry, proc, opts.processMaxAgeMs ?? PROCESS_SNAPSHOT_MAX_AGE_MS));
   return out;
+}
+
+type GettableMetric = Metric & { name: string; get(): Promise<MetricObjectWithValues<MetricValue<string>>> };
+
+/** Per VersionedRegistry: its metrics less the process metrics, as of `version`. */
+const ownMetricsOf = new WeakMap<Registry, { version: number; metrics: GettableMetric[] }>();
+
+/** The registry's metrics less prom-client's process metrics; kept per VersionedRegistry until it changes. */
+function ownMetrics(registry: Registry, proc: ProcessMetrics | undefined): GettableMetric[] {
+  const version = registry instanceof VersionedRegistry ? registry.version : null;
+  const kept = ownMetricsOf.get(registry);
+  if (kept !== undefined && kept.version === version) return kept.metrics;
+  // getMetricsAsArray returns the metrics themselves; its declared type leaves out their get().
+  const metrics = (registry.getMetricsAsArray() as unknown as GettableMetric[]).filter((m) => !proc?.names.has(m.name));
+  if (version !== null) ownMetricsOf.set(registry, { version, metrics });
+  return metrics;
 }
 
 /** The process metrics: the snapshot while fresh enough; when stale, still the snapshot, refreshed behind it. */
@@ -90,6 +128,31 @@ async function collectProcess(registry: Registry, names: ReadonlySet<string>): P
   const out: FlatMetrics = {};
   for (const m of await Promise.all(metrics.map((m) => m.get()))) addSeries(out, m, false);
   return out;
+}
+
+/** prom-client 15's per-series record of a Histogram (its hashMap values); checked field by field before use. */
+interface HistogramSeries {
+  labels: Partial<Record<string, string | number>>;
+  sum: number;
+  count: number;
+}
+
+/**
+ * A histogram's _sum and _count read from prom-client's series records, skipping get(), which builds every bucket
+ * series only for the flat view to drop them (~11 µs of a ~50 µs GET_METRICS, measured in-process). False (nothing
+ * added) for anything else, a histogram with a collect(), or records not of the expected shape: get() then.
+ */
+function addHistogramSeries(out: FlatMetrics, metric: GettableMetric): boolean {
+  if (!(metric instanceof Histogram) || (metric as { collect?: unknown }).collect !== undefined) return false;
+  const records = (metric as unknown as { hashMap?: Record<string, Partial<HistogramSeries>> }).hashMap;
+  if (records === null || typeof records !== 'object') return false;
+  const series = Object.values(records);
+  for (const r of series) if (typeof r.sum !== 'number' || typeof r.count !== 'number' || typeof r.labels !== 'object') return false;
+  for (const r of series as HistogramSeries[]) {
+    if (Number.isFinite(r.sum)) out[seriesKey(`${metric.name}_sum`, r.labels)] = r.sum;
+    out[seriesKey(`${metric.name}_count`, r.labels)] = r.count;
+  }
+  return true;
 }
 
 function addSeries(out: FlatMetrics, metric: MetricObjectWithValues<MetricValue<string>>, labelled = true): void {
