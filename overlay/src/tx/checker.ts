@@ -1,9 +1,9 @@
-// Transaction intake on the main thread: size check, then batches of owned copies to a piscina pool of verify
-// workers (tx/verify-worker.ts) that decode, check the fee and verify signatures. A batch leaves when `batchSize`
-// checks are queued or at the end of the current tick, whichever first, as one transferred ArrayBuffer, and comes
-// back as one (tx/batch.ts). The main thread never decodes XDR. Pending checks are bounded: past the bound a check
+// Transaction intake on the main thread: size check, then batches to a piscina pool of verify workers
+// (tx/verify-worker.ts) that decode, check the fee and verify signatures. A batch leaves when `batchSize` checks are
+// queued or at the end of the current tick, whichever first, packed into one ArrayBuffer that is moved there and
+// back, results and transactions in it (tx/batch.ts). The main thread never decodes XDR. Pending checks are bounded: past the bound a check
 // answers RATE_LIMITED at once, so a flood of submissions costs a hash and a counter, not memory.
-import { createHash } from 'node:crypto';
+import { hash as sha } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
@@ -16,13 +16,16 @@ import {
 import { TallyCounter, codeSlots } from '../metrics/tallies.ts';
 import { WORKER_RESOURCE_LIMITS } from '../runtime-flags.ts';
 import type { Logger } from '../util/log.ts';
-import { BatchResult, packBatch } from './batch.ts';
+import { Batch, BatchWriter } from './batch.ts';
 import type { TxInfo } from './types.ts';
 import type { VerifyWorkerData } from './verify-worker.ts';
 
 // ---- constants --------------------------------------------------------------------------------------------------
 /** Ours: at most 64 full batches of checks waiting or in the workers. */
 export const MAX_PENDING_BATCHES = 64;
+/** Ours: a batch's first allocation holds at least this many txs and bytes of them (else as the batch before it). */
+const MIN_BATCH_TXS = 16;
+const MIN_BATCH_BYTES = 4096;
 const WORKER_FILE = new URL('./verify-worker.ts', import.meta.url).href;
 const BATCH_SIZE_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
 /** 100 µs (one verify) to ~3 s. */
@@ -79,13 +82,12 @@ class OutcomeList {
 }
 
 /** Checks on their way to a worker: tx i answers slot slots[i] of lists[i]. */
-interface Batch {
-  txs: Uint8Array[];
+interface PendingBatch {
+  txs: BatchWriter;
   lists: OutcomeList[];
   slots: number[];
 }
 
-const emptyBatch = (): Batch => ({ txs: [], lists: [], slots: [] });
 
 export class TxChecker {
   /** Checks queued here or in the workers beyond which `check` answers RATE_LIMITED. */
@@ -96,7 +98,7 @@ export class TxChecker {
   private readonly opts: TxCheckerOptions;
   private readonly pool: Piscina;
   private readonly metrics;
-  private batch: Batch = emptyBatch();
+  private batch: PendingBatch = this.emptyBatch();
   private flushTimer: NodeJS.Immediate | undefined;
   private pending = 0;
   private closed = false;
@@ -214,11 +216,11 @@ export class TxChecker {
     if (bytes.length > this.opts.maxTxBytes) return into.set(at, this.refuse(bytes, 'TOO_LARGE'));
     if (this.closed || this.pending >= this.maxPending) return into.set(at, this.refuse(bytes, 'RATE_LIMITED'));
     const batch = this.batch;
-    batch.txs.push(Uint8Array.prototype.slice.call(bytes));
+    batch.txs.add(bytes); // copied: the caller may reuse its buffer at once
     batch.lists.push(into);
     batch.slots.push(at);
     this.pending++;
-    if (batch.txs.length >= this.opts.batchSize) this.flush();
+    if (batch.txs.count >= this.opts.batchSize) this.flush();
     else this.flushTimer ??= setImmediate(this.flushLater);
   }
 
@@ -228,33 +230,43 @@ export class TxChecker {
     if (this.flushTimer !== undefined) clearImmediate(this.flushTimer);
     this.flushTimer = undefined;
     const batch = this.takeBatch();
-    if (batch.txs.length === 0) return;
-    this.metrics.batchSize.observe(batch.txs.length);
-    const request = packBatch(batch.txs);
-    this.pool.run(request, { transferList: [request] }).then(
-      (result: ArrayBuffer) => this.answer(batch, new BatchResult(result)),
+    const n = batch.txs.count;
+    if (n === 0) return;
+    this.metrics.batchSize.observe(n);
+    // Cloned, not moved: the batch stays here to answer from if the worker fails; the worker moves its copy back.
+    this.pool.run(batch.txs.finish()).then(
+      (result: ArrayBuffer) => this.answer(batch, new Batch(result)),
       (err: unknown) => {
-        if (!this.closed) this.opts.log?.error('verify batch failed', { err, size: batch.txs.length });
+        if (!this.closed) this.opts.log?.error('verify batch failed', { err, size: n });
         this.answerAll(batch, 'RATE_LIMITED');
       },
     );
   }
 
-  private takeBatch(): Batch {
+  private takeBatch(): PendingBatch {
     const b = this.batch;
-    this.batch = emptyBatch();
+    this.batch = this.emptyBatch();
     return b;
   }
 
-  private answer(batch: Batch, r: BatchResult): void {
+  /** Sized as the batch before it (at least MIN_BATCH_TXS of MIN_BATCH_BYTES): growing it is a copy. */
+  private emptyBatch(): PendingBatch {
+    // `batch` is unset while the field initialiser runs.
+    const last = (this.batch as PendingBatch | undefined)?.txs;
+    const writer = new BatchWriter(Math.max(MIN_BATCH_TXS, last?.count ?? 0), Math.max(MIN_BATCH_BYTES, last?.bytes ?? 0));
+    return { txs: writer, lists: [], slots: [] };
+  }
+
+  private answer(batch: PendingBatch, r: Batch): void {
     this.metrics.verifySeconds.observe(r.seconds);
     if (r.keyCacheEvictions > 0) this.metrics.keyEvictions.inc(r.keyCacheEvictions);
-    const n = batch.txs.length;
+    const n = r.count;
     // Settled before the outcomes go out, as before: a list answered below may check more at once.
     this.settled(n);
     for (let i = 0; i < n; i++) {
       const code = r.reasons[i] ?? 0;
-      const hash = r.hash(i).slice();
+      // Views of the returned batch, as are the bytes: it lives as long as the verdicts and TxInfos that keep them.
+      const hash = r.hash(i);
       const into = batch.lists[i]!;
       const at = batch.slots[i]!;
       if (code !== TxReason.NONE) {
@@ -270,7 +282,7 @@ export class TxChecker {
         tx: {
           hash,
           key: r.hashHex(i),
-          bytes: batch.txs[i]!,
+          bytes: r.tx(i),
           source: r.sourceHex(i),
           seq: r.seqs[i] ?? 0n,
           fee: r.fees[i] ?? 0n,
@@ -280,9 +292,10 @@ export class TxChecker {
     }
   }
 
-  private answerAll(batch: Batch, reason: TxReasonName): void {
-    this.settled(batch.txs.length);
-    for (let i = 0; i < batch.txs.length; i++) batch.lists[i]!.set(batch.slots[i]!, this.refuse(batch.txs[i]!, reason));
+  private answerAll(batch: PendingBatch, reason: TxReasonName): void {
+    const n = batch.txs.count;
+    this.settled(n);
+    for (let i = 0; i < n; i++) batch.lists[i]!.set(batch.slots[i]!, this.refuse(batch.txs.tx(i), reason));
   }
 
   private settled(n: number): void {
@@ -291,6 +304,6 @@ export class TxChecker {
 
   private refuse(bytes: Uint8Array, reason: TxReasonName): CheckOutcome {
     this.metrics.checks.inc(TxReason[reason]);
-    return { ok: false, hash: createHash('sha256').update(bytes).digest(), reason };
+    return { ok: false, hash: sha('sha256', bytes, 'buffer'), reason };
   }
 }

@@ -2,7 +2,6 @@
 // that order, the first failure deciding the reason. Runs in the verify workers (tx/verify-worker.ts) and in tests.
 // The hashed transaction bodies are slices of the envelope bytes, never re-encoded: js-xdr refuses non-canonical
 // input (bad padding, unknown discriminants, trailing bytes), so the slice is what stellar-core would re-encode.
-import { createHash } from 'node:crypto';
 import { xdr } from '@stellar/stellar-base';
 import type { TxReasonName } from '#ipc-protocol';
 import type { SignatureVerifier, SignedPayload } from './signatures.ts';
@@ -40,7 +39,7 @@ export interface DecodedTx extends TxSummary {
 
 export type RejectReason = Extract<TxReasonName, 'TOO_LARGE' | 'MALFORMED_XDR' | 'FEE_TOO_LOW' | 'BAD_SIGNATURE' | 'WRONG_NETWORK'>;
 
-export type TxCheck = { ok: true; hash: Buffer; tx: TxSummary } | { ok: false; hash: Buffer; reason: RejectReason };
+export type TxCheck = { ok: true; tx: TxSummary } | { ok: false; reason: RejectReason };
 
 export interface TxRules {
   maxTxBytes: number;
@@ -50,18 +49,17 @@ export interface TxRules {
   verifier: SignatureVerifier | null;
 }
 
-/** Checks one TransactionEnvelope. `hash` is SHA-256 of the bytes whatever the outcome. */
+/** Checks one TransactionEnvelope (its hash, SHA-256 of the bytes, is the caller's: see verify-worker.ts). */
 export function checkTx(bytes: Uint8Array, rules: TxRules): TxCheck {
-  const hash = createHash('sha256').update(bytes).digest();
-  if (bytes.length > rules.maxTxBytes) return { ok: false, hash, reason: 'TOO_LARGE' };
+  if (bytes.length > rules.maxTxBytes) return { ok: false, reason: 'TOO_LARGE' };
   const tx = decodeTx(bytes);
-  if (tx === null) return { ok: false, hash, reason: 'MALFORMED_XDR' };
-  if (tx.fee < BigInt(rules.baseFee) * BigInt(tx.ops)) return { ok: false, hash, reason: 'FEE_TOO_LOW' };
+  if (tx === null) return { ok: false, reason: 'MALFORMED_XDR' };
+  if (tx.fee < BigInt(rules.baseFee) * BigInt(tx.ops)) return { ok: false, reason: 'FEE_TOO_LOW' };
   if (rules.verifier !== null) {
     const verdict = rules.verifier.verify(tx.signed);
-    if (verdict !== 'ok') return { ok: false, hash, reason: verdict };
+    if (verdict !== 'ok') return { ok: false, reason: verdict };
   }
-  return { ok: true, hash, tx: { source: tx.source, seq: tx.seq, fee: tx.fee, ops: tx.ops } };
+  return { ok: true, tx: { source: tx.source, seq: tx.seq, fee: tx.fee, ops: tx.ops } };
 }
 
 /** Decodes a TransactionEnvelope that fills `bytes` exactly; null if it is not one or has no operations. */

@@ -14,7 +14,7 @@ import { LruMap } from '../util/bounded.ts';
 import { toHex } from '../util/bytes.ts';
 import { MapRebuildPolicy } from '../util/map-rebuild.ts';
 import { ByteSlabs } from './byte-slabs.ts';
-import { bestFirst, compareRate, paysMultipleOf } from './fee-order.ts';
+import { compareRate, firstComeBestFirst, paysMultipleOf } from './fee-order.ts';
 import { PooledTx } from './pooled-tx.ts';
 import { SortedList } from './sorted-list.ts';
 import type { TxInfo } from './types.ts';
@@ -89,8 +89,10 @@ export class Mempool {
   private accounts = new Map<string, Chain>();
   /** When byKey and accounts are rebuilt, so that churn does not double their hash tables (util/map-rebuild.ts). */
   private readonly rebuild: MapRebuildPolicy;
-  /** Every pending tx, best first (`bestFirst`); the back is the eviction order. */
-  private readonly order = new SortedList<PooledTx>(bestFirst);
+  /** Every pending tx, best first (`firstComeBestFirst`); the back is the eviction order. */
+  private readonly order = new SortedList<PooledTx>(firstComeBestFirst);
+  /** Arrivals counted, for the order among equal fee rates (2^53 of them: never wraps). */
+  private arrivals = 0;
   /** The envelope of every pending tx. */
   private readonly slabs = new ByteSlabs();
   /** Banned hash → tick at which the ban lifts. Read with `has`/`peek` only, so insertion order = lifting order. */
@@ -232,7 +234,7 @@ export class Mempool {
     }
 
     // The account's string is kept once, whatever string this tx came with.
-    const entry = new PooledTx(tx, chain === undefined ? tx.source : chainHead(chain).source, this.tick);
+    const entry = new PooledTx(tx, chain === undefined ? tx.source : chainHead(chain).source, this.tick, this.arrivals + 1);
     if (replaced !== undefined && !paysMultipleOf(entry, replaced, this.rbfMultiplier)) return REPLACE_FEE_TOO_LOW;
 
     // Room: what must go beyond the tx being replaced (which leaves anyway).
@@ -248,6 +250,7 @@ export class Mempool {
     }
 
     // Commit: nothing above changed the pool.
+    this.arrivals = entry.arrival;
     const evicted: TxInfo[] = [];
     for (const v of victims) if (this.byKey.has(v.key)) this.truncateChain(v, evicted);
     // The account's chain as evictions left it (they may cut the replaced tx's successors, never its predecessors).
@@ -310,6 +313,7 @@ export class Mempool {
     for (const c of this.accounts.values()) yield Array.isArray(c) ? c : [c];
   }
 
+  /** Every pending tx, in arrival order (a replacement arrives anew). */
   values(): IterableIterator<TxInfo> {
     return this.byKey.values();
   }

@@ -5,10 +5,10 @@
 // a 32-byte Buffer decoded from the key on each read (Node's small-buffer pool: no ArrayBuffer of its own), `seq` a
 // BigInt made from two small integers on each read (a BigInt kept per tx costs ~25 B of heap more).
 import { ByteSlabs, type Slab, type SlabRecord } from './byte-slabs.ts';
-import type { FeeKey } from './fee-order.ts';
+import type { PoolKey } from './fee-order.ts';
 import type { TxInfo } from './types.ts';
 
-export class PooledTx implements TxInfo, FeeKey, SlabRecord {
+export class PooledTx implements TxInfo, PoolKey, SlabRecord {
   readonly key: string;
   readonly source: string;
   /** The sequence number's upper 32 bits (signed) and lower 32 bits as a signed int32: both V8 small integers. */
@@ -22,12 +22,13 @@ export class PooledTx implements TxInfo, FeeKey, SlabRecord {
   readonly size: number;
   /** The mempool's ledger tick when it arrived. */
   readonly addedTick: number;
+  readonly arrival: number;
   slab: Slab | null = null;
   at = 0;
   slot = -1;
 
   /** `source`: the account string the pool already holds for this account, if any (one string per account). */
-  constructor(tx: TxInfo, source: string, addedTick: number) {
+  constructor(tx: TxInfo, source: string, addedTick: number, arrival: number) {
     this.key = tx.key;
     this.source = source;
     this.seqHigh = Number(tx.seq >> 32n);
@@ -37,6 +38,7 @@ export class PooledTx implements TxInfo, FeeKey, SlabRecord {
     this.feeBig = Number.isSafeInteger(this.feeNum) ? null : tx.fee;
     this.size = tx.bytes.length;
     this.addedTick = addedTick;
+    this.arrival = arrival;
   }
 
   get seq(): bigint {

@@ -1,10 +1,11 @@
-// Piscina worker: checks one packed batch of transactions (tx/batch.ts) and answers with one packed result. The
-// rules and the signature verifier (its backend, network ids and, on node:crypto, its KeyObject cache) live as long
-// as the worker.
+// Piscina worker: checks one packed batch of transactions (tx/batch.ts), writes the results into it and moves it
+// back. The rules and the signature verifier (its backend, network ids and, on node:crypto, its KeyObject cache)
+// live as long as the worker.
+import { hash as sha } from 'node:crypto';
 import { move, workerData } from 'piscina';
 import { TxReason } from '#ipc-protocol';
 import type { SignatureBackend } from '../crypto/ed25519.ts';
-import { BatchResult, unpackBatch } from './batch.ts';
+import { Batch } from './batch.ts';
 import { checkTx, type TxRules } from './decode.ts';
 import { SignatureVerifier } from './signatures.ts';
 
@@ -25,22 +26,24 @@ const rules: TxRules = { maxTxBytes: config.maxTxBytes, baseFee: config.baseFee,
 export default function verifyBatch(request: ArrayBuffer): ArrayBuffer {
   const started = performance.now();
   const evictionsBefore = verifier?.keyCacheEvictions ?? 0;
-  const txs = unpackBatch(request);
-  const out = BatchResult.alloc(txs.length);
-  txs.forEach((bytes, i) => {
-    const r = checkTx(bytes, rules);
-    out.hash(i).set(r.hash);
+  const batch = new Batch(request);
+  for (let i = 0; i < batch.count; i++) {
+    const tx = batch.tx(i);
+    // One-shot, as a latin1 ('binary') string written in place: createHash().update().digest() cost ~1.5 µs a tx and
+    // hash(…, 'buffer') ~1.2 µs, this ~0.45 µs (256 B, node 24, measured in-process).
+    batch.setHash(i, sha('sha256', tx, 'binary'));
+    const r = checkTx(tx, rules);
     if (!r.ok) {
-      out.reasons[i] = TxReason[r.reason];
-      return;
+      batch.reasons[i] = TxReason[r.reason];
+      continue;
     }
-    out.reasons[i] = TxReason.NONE;
-    out.source(i).set(r.tx.source);
-    out.seqs[i] = r.tx.seq;
-    out.fees[i] = r.tx.fee;
-    out.ops[i] = r.tx.ops;
-  });
-  out.header[0] = (performance.now() - started) / 1000;
-  out.header[1] = (verifier?.keyCacheEvictions ?? 0) - evictionsBefore;
-  return move(out.buffer) as ArrayBuffer;
+    batch.reasons[i] = TxReason.NONE;
+    batch.source(i).set(r.tx.source);
+    batch.seqs[i] = r.tx.seq;
+    batch.fees[i] = r.tx.fee;
+    batch.ops[i] = r.tx.ops;
+  }
+  batch.header[0] = (performance.now() - started) / 1000;
+  batch.header[1] = (verifier?.keyCacheEvictions ?? 0) - evictionsBefore;
+  return move(batch.buffer) as ArrayBuffer;
 }

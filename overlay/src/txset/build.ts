@@ -2,7 +2,7 @@
 // shape stellar-core builds since protocol 20 — phase 0 (classic) with one TXSET_COMP_TXS_MAYBE_DISCOUNTED_FEE
 // component, phase 1 (soroban) with no components.
 import { createHash } from 'node:crypto';
-import { compareRate, type FeeKey } from '../tx/fee-order.ts';
+import { bestFirst, type FeeKey } from '../tx/fee-order.ts';
 import { compareFeeRate, type TxInfo } from '../tx/types.ts';
 
 /** stellar-core: a GeneralizedTransactionSet has this version, and exactly two phases (classic, soroban). */
@@ -73,11 +73,6 @@ class Head implements FeeKey {
   }
 }
 
-/** Surge-pricing order: highest fee rate first; equal rates by tx key, so the outcome never depends on input order. */
-function before(a: FeeKey, b: FeeKey): boolean {
-  const c = compareRate(a, b);
-  return c > 0 || (c === 0 && a.key < b.key);
-}
 
 export function buildTxSet(opts: BuildTxSetOptions): BuiltTxSet {
   const all: Head[] = [];
@@ -230,6 +225,6 @@ class HeadHeap {
   }
 
   private first(a: Head, b: Head): boolean {
-    return before(a, b);
+    return bestFirst(a, b);
   }
 }

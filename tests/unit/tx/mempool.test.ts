@@ -46,6 +46,8 @@ function accept(p: Mempool, t: TxInfo): void {
 }
 
 const keys = (txs: readonly TxInfo[]): string[] => txs.map((t) => t.key);
+/** Each pending tx's place in arrival order (values() iterates in it: a replacement arrives anew). */
+const arrivalIndex = (p: Mempool): Map<string, number> => new Map([...p.values()].map((t, i) => [t.key, i]));
 
 describe('tx/mempool', () => {
   describe('capacity', () => {
@@ -287,14 +289,13 @@ describe('tx/mempool', () => {
     expect(p.size).to.equal(1);
   });
 
-  it('top(): highest fee rate first, ties by key', () => {
+  it('top(): highest fee rate first, ties by arrival', () => {
     const { pool: p } = pool();
     const b = tx(B, 1, 600);
     const a2Rate500 = tx(A, 2, 1000, 2);
     const rate100 = [tx(A, 1, 300, 3), tx(C, 1, 100), tx(D, 1, 200, 2)];
     [rate100[0]!, b, rate100[1]!, rate100[2]!, a2Rate500].forEach((t) => accept(p, t));
-    const byKey = [...rate100].sort((x, y) => (x.key < y.key ? -1 : 1));
-    expect(plains(p.top(10))).to.deep.equal(plains([b, a2Rate500, ...byKey]));
+    expect(plains(p.top(10))).to.deep.equal(plains([b, a2Rate500, ...rate100]));
     expect(plains(p.top(2))).to.deep.equal(plains([b, a2Rate500]));
     expect(p.top(0)).to.deep.equal([]);
   });
@@ -303,7 +304,8 @@ describe('tx/mempool', () => {
     const { pool: p } = pool({ maxTxs: 3000, maxBytes: 10_000_000 });
     const sources = Array.from({ length: 1500 }, (_, i) => i.toString(16).padStart(64, '0'));
     const next = new Map<string, bigint>();
-    const ordered = () => [...p.values()].sort((x, y) => { const c = compareFeeRate(y, x); return c !== 0 ? c : x.key < y.key ? -1 : 1; });
+    // values() is in arrival order, and sort is stable: equal rates stay in arrival order.
+    const ordered = () => [...p.values()].sort((x, y) => compareFeeRate(y, x));
     const check = () => {
       const all = ordered();
       for (const n of [1, 10, 255, 256, 1000, all.length, all.length + 5]) expect(keys(p.top(n))).to.deep.equal(keys(all.slice(0, n)));
@@ -504,9 +506,10 @@ describe('tx/mempool', () => {
           expect(accepted - removedCount).to.equal(p.size);
           const top = p.top(p.size + 1);
           expect(top.length).to.equal(p.size);
+          const arrived = arrivalIndex(p);
           for (let i = 1; i < top.length; i++) {
             const c = compareFeeRate(top[i - 1]!, top[i]!);
-            expect(c > 0 || (c === 0 && top[i - 1]!.key < top[i]!.key)).to.equal(true);
+            expect(c > 0 || (c === 0 && arrived.get(top[i - 1]!.key)! < arrived.get(top[i]!.key)!)).to.equal(true);
           }
         }
       }),
