@@ -356,7 +356,12 @@ try {
 
   // 6. Round trips, against the last checking overlay: its mempool holds every main-size tx submitted (the overlay
   // without checks also holds the larger sizes, which would make "the top 1000" a reply of a few MB).
-  log('\nRound trips...');
+  // Every other overlay is stopped first: round trips are one request at a time, and on 2 cores the idle overlays'
+  // timers, gossip heartbeats and collections land in their tail (stops are idempotent; cleanUp repeats them).
+  log('\nRound trips (the other overlays stopped)...');
+  const others = checked.slice(0, -1);
+  await Promise.all([offClient, scpFrom, scpTo, ...others.map((c) => c.client)].map((c) => c.close()));
+  await Promise.all([unchecked, scpNet, ...others.map((c) => c.net)].map((n) => n.stop()));
   const rttClient = checked.at(-1)!.client;
   const top = await rttClient.topTxs(TOP_TXS);
   const metrics = await rttClient.metrics();
