@@ -1,4 +1,4 @@
-#!/usr/bin/env -S MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=65536 node --max-semi-space-size=4 --heap-growing-percent=50
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=65536 node --max-semi-space-size=2 --heap-growing-percent=50
 // overlay-sidecar: the p2p overlay of a Stellar validator. `--help` for usage; docs/configuration.md for config.
 // The shebang's environment and node flags are OVERLAY_ENV and OVERLAY_NODE_FLAGS (src/runtime-flags.ts, where they
 // are explained; a unit test keeps them equal); `env -S` needs GNU coreutils ≥ 8.30. `node <flags>
