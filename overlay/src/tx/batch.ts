@@ -99,7 +99,9 @@ export class Batch {
     const n = words?.[0] ?? 0;
     const dataEnd = words?.[1] ?? 0;
     const l = layout(n, dataEnd);
-    if (words === null || dataEnd < DATA_AT || l.total > buffer.byteLength) throw new RangeError(`not a tx batch: ${buffer.byteLength} bytes`);
+    if (words === null || dataEnd < DATA_AT || l.total > buffer.byteLength) {
+      throw new RangeError(`not a tx batch: ${buffer.byteLength} bytes`);
+    }
     this.buffer = buffer;
     this.count = n;
     this.ends = new Uint32Array(buffer, l.ends, n);

@@ -1,8 +1,9 @@
 // Transaction intake on the main thread: size check, then batches to a piscina pool of verify workers
 // (tx/verify-worker.ts) that decode, check the fee and verify signatures. A batch leaves when `batchSize` checks are
-// queued or at the end of the current tick, whichever first, packed into one ArrayBuffer that is moved there and
-// back, results and transactions in it (tx/batch.ts). The main thread never decodes XDR. Pending checks are bounded: past the bound a check
-// answers RATE_LIMITED at once, so a flood of submissions costs a hash and a counter, not memory.
+// queued or at the end of the current tick, whichever first: one ArrayBuffer the txs are copied into as they are
+// queued, cloned to a worker, which writes the results into its copy and moves it back (tx/batch.ts). The main
+// thread never decodes XDR. Pending checks are bounded: past the bound a check answers RATE_LIMITED at once, so a
+// flood of submissions costs a hash and a counter, not memory.
 import { hash as sha } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
@@ -87,7 +88,6 @@ interface PendingBatch {
   lists: OutcomeList[];
   slots: number[];
 }
-
 
 export class TxChecker {
   /** Checks queued here or in the workers beyond which `check` answers RATE_LIMITED. */
@@ -253,8 +253,8 @@ export class TxChecker {
   private emptyBatch(): PendingBatch {
     // `batch` is unset while the field initialiser runs.
     const last = (this.batch as PendingBatch | undefined)?.txs;
-    const writer = new BatchWriter(Math.max(MIN_BATCH_TXS, last?.count ?? 0), Math.max(MIN_BATCH_BYTES, last?.bytes ?? 0));
-    return { txs: writer, lists: [], slots: [] };
+    const txs = new BatchWriter(Math.max(MIN_BATCH_TXS, last?.count ?? 0), Math.max(MIN_BATCH_BYTES, last?.bytes ?? 0));
+    return { txs, lists: [], slots: [] };
   }
 
   private answer(batch: PendingBatch, r: Batch): void {

@@ -234,7 +234,8 @@ export class Mempool {
     }
 
     // The account's string is kept once, whatever string this tx came with.
-    const entry = new PooledTx(tx, chain === undefined ? tx.source : chainHead(chain).source, this.tick, this.arrivals + 1);
+    const source = chain === undefined ? tx.source : chainHead(chain).source;
+    const entry = new PooledTx(tx, source, this.tick, this.arrivals + 1);
     if (replaced !== undefined && !paysMultipleOf(entry, replaced, this.rbfMultiplier)) return REPLACE_FEE_TOO_LOW;
 
     // Room: what must go beyond the tx being replaced (which leaves anyway).
