@@ -139,6 +139,22 @@ const VERDICT_SIZE = 1 + 1 + HASH_SIZE;
 /** TX_VERDICT_BATCH's fixed part: request id, count. */
 const VERDICT_BATCH_HEAD = 8 + 4;
 
+/** The lean codec of a message that is one SCP envelope, the rest of its payload (either direction). */
+function envelopeOnly<K extends 'BROADCAST_SCP' | 'SCP_RECEIVED'>(type: K): Lean<K> {
+  const id = MsgType[type];
+  // Both messages are exactly { type, envelope }; TypeScript cannot see that through MessageOf of a type parameter.
+  const message = (envelope: Uint8Array) => ({ type, envelope }) as unknown as MessageOf<K>;
+  return {
+    shape: '{envelope:rest}',
+    decode: (r) => message(r.rest()),
+    decodeAt: (b, s, e) => message(viewOf(b, s, e)),
+    frame: (w, m, max) => {
+      const envelope = (m as unknown as { envelope: Uint8Array }).envelope;
+      w.putBytes(claimFrame(w, id, envelope.length, max), envelope);
+    },
+  };
+}
+
 const lean: { [K in MessageName]?: Lean<K> } = {
   SUBMIT_TX: {
     shape: '{fee:i64,numOps:u32,tx:rest}',
@@ -194,24 +210,8 @@ const lean: { [K in MessageName]?: Lean<K> } = {
       w.putBytes(at + 10, hash);
     },
   },
-  BROADCAST_SCP: {
-    shape: '{envelope:rest}',
-    decode: (r) => ({ type: 'BROADCAST_SCP', envelope: r.rest() }),
-    decodeAt: (b, s, e) => ({ type: 'BROADCAST_SCP', envelope: viewOf(b, s, e) }),
-    frame: (w, m, max) => {
-      const envelope = m.envelope;
-      w.putBytes(claimFrame(w, MsgType.BROADCAST_SCP, envelope.length, max), envelope);
-    },
-  },
-  SCP_RECEIVED: {
-    shape: '{envelope:rest}',
-    decode: (r) => ({ type: 'SCP_RECEIVED', envelope: r.rest() }),
-    decodeAt: (b, s, e) => ({ type: 'SCP_RECEIVED', envelope: viewOf(b, s, e) }),
-    frame: (w, m, max) => {
-      const envelope = m.envelope;
-      w.putBytes(claimFrame(w, MsgType.SCP_RECEIVED, envelope.length, max), envelope);
-    },
-  },
+  BROADCAST_SCP: envelopeOnly('BROADCAST_SCP'),
+  SCP_RECEIVED: envelopeOnly('SCP_RECEIVED'),
   // A batch is one view per tx whatever the path; in place, each is `viewOf` rather than `subarray` (~10 ns less).
   // Its frame is sized first, then claimed once: no reserve and no field step per tx.
   SUBMIT_TX_BATCH: {
