@@ -8,6 +8,7 @@ import type { Registry } from 'prom-client';
 import { networkIdOf } from '#ipc-protocol';
 import type { OverlayClient, TxVerdict } from '../client/overlay-client.ts';
 import { quorumSetXdr, ScpSigner } from '../scp/envelopes.ts';
+import { BoundedMap } from '../util/oldest-keys.ts';
 import { Consensus, type Action } from './consensus.ts';
 import { CoreError } from './errors.ts';
 import { Ledger, SKIP_REASONS, type CloseResult, type SkipReason } from './ledger.ts';
@@ -124,19 +125,19 @@ export class ReferenceCore {
   private readonly snapshots: SnapshotStore | null;
   private readonly snapshotEncoder: SnapshotEncoder | null;
   /** Tx sets by hash (hex), oldest inserted first out. */
-  private readonly txSets = new Map<string, Buffer>();
+  private readonly txSets = new BoundedMap<string, Buffer>(MAX_TX_SETS);
   /** The last tx set decoded (validated, usually the one then decided): decoded once, applied from here. */
   private lastDecoded: { key: string; set: DecodedTxSet } | null = null;
   private readonly recentCloses: { at: number; applied: number }[] = [];
-  private readonly headers = new Map<number, ClosedLedger>();
-  private readonly txResults = new Map<string, TxResult>();
+  private readonly headers = new BoundedMap<number, ClosedLedger>(HEADER_HISTORY);
+  private readonly txResults = new BoundedMap<string, TxResult>(TX_RESULTS);
   private last: { txCount: number; applied: number; skipped: number } = { txCount: 0, applied: 0, skipped: 0 };
   private readonly totals = { applied: 0, skipped: 0, ledgers: 0 };
   readonly metrics: CoreMetrics;
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
   /** When we last answered each validator's catch-up request (one entry per validator at most). */
-  private readonly helped = new Map<string, number>();
+  private readonly helped: BoundedMap<string, number>;
   private catchUpVotes = 0;
   private readonly listeners: { event: string; fn: (...a: never[]) => void }[] = [];
   /** When the current slot's steps happened (ms, our clock), for the close log and the phase histogram. */
@@ -148,6 +149,7 @@ export class ReferenceCore {
     this.overlay = opts.overlay;
     this.log = opts.log;
     this.now = opts.now ?? Date.now;
+    this.helped = new BoundedMap(Math.max(1, s.validators.length));
     this.networkId = networkIdOf(s.network);
     this.signer = new ScpSigner(s.seed, this.networkId);
     this.self = this.signer.publicKey;
@@ -294,7 +296,7 @@ export class ReferenceCore {
     const now = this.now();
     const last = this.helped.get(node);
     if (last !== undefined && now - last < 2 * this.settings.ledgerMs) return;
-    remember(this.helped, node, now, this.settings.validators.length);
+    this.helped.set(node, now);
     let sent = 0;
     for (let s = Math.max(slot, lcl - CATCH_UP_SLOTS + 1); s <= lcl; s++) {
       const l = this.headers.get(s);
@@ -481,7 +483,7 @@ export class ReferenceCore {
     this.recentCloses.push({ at, applied: r.applied });
     if (this.recentCloses.length > TPS_WINDOW) this.recentCloses.shift();
     const h = r.header;
-    remember(this.headers, h.seq, {
+    this.headers.set(h.seq, {
       seq: h.seq,
       hash: h.hash.toString('hex'),
       closeTime: h.closeTime,
@@ -489,12 +491,12 @@ export class ReferenceCore {
       txCount: r.txCount,
       applied: r.applied,
       skipped,
-    }, HEADER_HISTORY);
-    for (const key of r.appliedHashes) remember(this.txResults, key, { ledger: h.seq, applied: true }, TX_RESULTS);
+    });
+    for (const key of r.appliedHashes) this.txResults.set(key, { ledger: h.seq, applied: true });
     for (const { hash: key } of r.skippedTxs) {
       // A tx that applied earlier and came back in a later set (an overlay re-included it) keeps its applied result.
       if (this.txResults.get(key)?.applied) this.metrics.txsReincluded.inc();
-      else remember(this.txResults, key, { ledger: h.seq, applied: false }, TX_RESULTS);
+      else this.txResults.set(key, { ledger: h.seq, applied: false });
     }
     this.metrics.ledgersClosed.inc();
     this.metrics.txsApplied.inc(r.applied);
@@ -545,7 +547,7 @@ export class ReferenceCore {
   }
 
   private keepTxSet(hash: Buffer, bytes: Buffer): void {
-    remember(this.txSets, hash.toString('hex'), bytes, MAX_TX_SETS);
+    this.txSets.set(hash.toString('hex'), bytes);
   }
 
   private closedTps(): number | null {
@@ -576,9 +578,3 @@ export class ReferenceCore {
   }
 }
 
-/** Sets `key` in an insertion-ordered map bounded at `max` entries, forgetting the oldest. */
-function remember<K, V>(map: Map<K, V>, key: K, value: V, max: number): void {
-  map.delete(key);
-  map.set(key, value);
-  if (map.size > max) map.delete(map.keys().next().value as K);
-}

@@ -1,5 +1,6 @@
 // Submission → externalization latency of the txs this core submitted: submit times by hash (bounded, oldest out)
 // and the latest latencies (a ring) for p50/p99. A tx that never makes a ledger ages out of the table.
+import { BoundedMap } from '../util/oldest-keys.ts';
 
 /** Ours: txs tracked at once (~2 minutes at 1,000 tx/s); the oldest is forgotten first. */
 export const MAX_TRACKED = 100_000;
@@ -13,19 +14,18 @@ export interface LatencySummary {
 }
 
 export class SubmissionTracker {
-  private readonly submitted = new Map<string, number>();
+  private readonly submitted: BoundedMap<string, number>;
   private readonly ring: number[] = [];
   /** When each latency in `ring` was measured (ms), for summaries of a time window. */
   private readonly ringAt: number[] = [];
   private ringPos = 0;
-  private readonly maxTracked: number;
   private readonly maxSamples: number;
   evicted = 0;
   externalized = 0;
 
   constructor(maxTracked = MAX_TRACKED, maxSamples = MAX_SAMPLES) {
-    this.maxTracked = maxTracked;
     this.maxSamples = maxSamples;
+    this.submitted = new BoundedMap(maxTracked);
   }
 
   get tracked(): number {
@@ -35,11 +35,7 @@ export class SubmissionTracker {
   /** A tx the overlay accepted at `at` (ms). A re-submission keeps the first time. */
   track(hashHex: string, at: number): void {
     if (this.submitted.has(hashHex)) return;
-    this.submitted.set(hashHex, at);
-    if (this.submitted.size > this.maxTracked) {
-      this.submitted.delete(this.submitted.keys().next().value as string);
-      this.evicted++;
-    }
+    this.evicted += this.submitted.set(hashHex, at);
   }
 
   /** A closed ledger's txs (hex hashes); returns the latencies (ms) of ours among them. */
