@@ -750,10 +750,17 @@ export class OverlayClient extends EventEmitter<OverlayClientEvents> {
 
   /** Keeps accepted (and duplicate: the overlay has it) txs for re-submission; `txs` are views of our own frame. */
   private retain(txs: readonly Uint8Array[], verdicts: readonly TxVerdict[]): void {
-    verdicts.forEach((v, i) => {
-      if ((v.status === 'ACCEPTED' || v.status === 'DUPLICATE') && v.hash.some((b) => b !== 0)) this.retainedTxs.add(v.hash, txs[i]!);
-    });
+    for (let i = 0; i < verdicts.length; i++) {
+      const v = verdicts[i]!;
+      if ((v.status === 'ACCEPTED' || v.status === 'DUPLICATE') && !isZero(v.hash)) this.retainedTxs.add(v.hash, txs[i]!);
+    }
   }
+}
+
+/** An all-zero hash: the overlay named no tx (a verdict without one). */
+function isZero(hash: Uint8Array): boolean {
+  for (let i = 0; i < hash.length; i++) if (hash[i] !== 0) return false;
+  return true;
 }
 
 function toVerdict(w: WireVerdict): TxVerdict {

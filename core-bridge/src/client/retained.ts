@@ -1,6 +1,11 @@
 // What the client keeps to restore a restarted overlay (txs to re-submit, tx sets and quorum sets to re-cache):
 // byte blobs by hash, in insertion order, bounded by count and bytes, oldest dropped first (counted). Entries may
 // carry the ledger they belong to so old ones can be forgotten as ledgers close.
+//
+// Every accepted tx passes through here on core's submission path, so an entry is lean: its hash lives only as the
+// map key, a latin1 string (one character per byte: half a hex key's length, made by a copy rather than an
+// encoding), and is made back into bytes only when read (re-submission and restore, rare).
+import { OldestKeys } from '../util/oldest-keys.ts';
 
 export interface RetainedEntry {
   readonly hash: Uint8Array;
@@ -8,10 +13,27 @@ export interface RetainedEntry {
   readonly ledgerSeq: number;
 }
 
+class Entry implements RetainedEntry {
+  readonly key: string;
+  readonly bytes: Uint8Array;
+  readonly ledgerSeq: number;
+
+  constructor(key: string, bytes: Uint8Array, ledgerSeq: number) {
+    this.key = key;
+    this.bytes = bytes;
+    this.ledgerSeq = ledgerSeq;
+  }
+
+  get hash(): Uint8Array {
+    return Buffer.from(this.key, 'latin1');
+  }
+}
+
 export class RetainedByHash {
   readonly maxEntries: number;
   readonly maxBytes: number;
-  private readonly map = new Map<string, RetainedEntry>();
+  private readonly map = new Map<string, Entry>();
+  private readonly oldest = new OldestKeys(this.map);
   private totalBytes = 0;
   private readonly onEvict: () => void;
   /** Entries dropped to stay within the bounds (not those deleted or forgotten on purpose). */
@@ -41,10 +63,10 @@ export class RetainedByHash {
     if (this.maxEntries === 0) return this.evicted();
     const key = keyOf(hash);
     this.deleteKey(key);
-    this.map.set(key, { hash: Buffer.from(hash), bytes: Buffer.from(bytes), ledgerSeq }); // Buffer.from(view) copies
+    this.map.set(key, new Entry(key, Buffer.from(bytes), ledgerSeq)); // Buffer.from(view) copies
     this.totalBytes += bytes.length;
     while (this.map.size > this.maxEntries || (this.totalBytes > this.maxBytes && this.map.size > 1)) {
-      this.deleteKey(this.map.keys().next().value as string);
+      this.deleteKey(this.oldest.take() as string);
       this.evicted();
     }
   }
@@ -56,9 +78,9 @@ export class RetainedByHash {
   /** Forgets entries of ledgers before `ledgerSeq`; returns how many. */
   forgetBefore(ledgerSeq: number): number {
     let n = 0;
-    for (const [key, e] of this.map) {
+    for (const e of this.map.values()) {
       if (e.ledgerSeq < ledgerSeq) {
-        this.deleteKey(key);
+        this.drop(e);
         n++;
       }
     }
@@ -78,12 +100,17 @@ export class RetainedByHash {
   private deleteKey(key: string): boolean {
     const e = this.map.get(key);
     if (e === undefined) return false;
-    this.map.delete(key);
-    this.totalBytes -= e.bytes.length;
+    this.drop(e);
     return true;
+  }
+
+  /** One lookup: the entry knows its key. */
+  private drop(e: Entry): void {
+    this.map.delete(e.key);
+    this.totalBytes -= e.bytes.length;
   }
 }
 
 function keyOf(hash: Uint8Array): string {
-  return Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength).toString('hex');
+  return (Buffer.isBuffer(hash) ? hash : Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength)).toString('latin1');
 }
