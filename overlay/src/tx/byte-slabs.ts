@@ -22,6 +22,8 @@ export const COMPACT_BELOW = 0.5;
 /** One shared buffer; `members` are the records placed in it and not released (their `slot` is their index). */
 export interface Slab {
   readonly buffer: ArrayBuffer;
+  /** All of `buffer`: records are copied in at an offset, without a view made per record. */
+  readonly bytes: Uint8Array;
   used: number;
   live: number;
   readonly members: SlabRecord[];
@@ -62,17 +64,12 @@ export class ByteSlabs {
     return this.liveBytes;
   }
 
-  /** Copies `parts`, contiguously, as the record `rec` (of `rec.storedBytes` bytes, their total). */
-  place(rec: SlabRecord, ...parts: readonly Uint8Array[]): void {
+  /** Copies `bytes` as the record `rec` (of `rec.storedBytes` bytes, their length). */
+  place(rec: SlabRecord, bytes: Uint8Array): void {
     const n = rec.storedBytes;
+    if (bytes.length !== n) throw new RangeError(`record of ${n} bytes given ${bytes.length}`);
     const slab = this.room(n);
-    const view = new Uint8Array(slab.buffer, slab.used, n);
-    let o = 0;
-    for (const p of parts) {
-      view.set(p, o);
-      o += p.length;
-    }
-    if (o !== n) throw new RangeError(`record of ${n} bytes given ${o}`);
+    slab.bytes.set(bytes, slab.used);
     this.attach(rec, slab, slab.used);
     slab.used += n;
     this.liveBytes += n;
@@ -106,7 +103,8 @@ export class ByteSlabs {
   }
 
   private newSlab(bytes: number): Slab {
-    const slab: Slab = { buffer: new ArrayBuffer(bytes), used: 0, live: 0, members: [] };
+    const buffer = new ArrayBuffer(bytes);
+    const slab: Slab = { buffer, bytes: new Uint8Array(buffer), used: 0, live: 0, members: [] };
     this.slabs.add(slab);
     this.allocated += bytes;
     return slab;
@@ -119,9 +117,8 @@ export class ByteSlabs {
     slab.live = 0;
     for (const rec of movers) {
       const n = rec.storedBytes;
-      const from = new Uint8Array(slab.buffer, rec.at, n);
       const to = this.room(n);
-      new Uint8Array(to.buffer, to.used, n).set(from);
+      to.bytes.set(slab.bytes.subarray(rec.at, rec.at + n), to.used);
       this.attach(rec, to, to.used);
       to.used += n;
       this.movedBytes += n;

@@ -28,7 +28,7 @@ const ACCOUNT_SEQS_PER_TX = 1;
 export type RemovalCause = 'included' | 'stale' | 'expired' | 'evicted' | 'replaced';
 
 export type AddResult =
-  | { status: 'ACCEPTED'; evicted: TxInfo[]; replaced: TxInfo | null }
+  | { status: 'ACCEPTED'; evicted: readonly TxInfo[]; replaced: TxInfo | null }
   | { status: 'DUPLICATE' }
   | { status: 'INVALID' | 'TRY_AGAIN_LATER'; reason: TxReasonName };
 
@@ -58,6 +58,9 @@ const BANNED: Refusal = Object.freeze({ status: 'INVALID', reason: 'BANNED' });
 const BAD_SEQUENCE: Refusal = Object.freeze({ status: 'INVALID', reason: 'BAD_SEQUENCE' });
 const REPLACE_FEE_TOO_LOW: Refusal = Object.freeze({ status: 'INVALID', reason: 'REPLACE_FEE_TOO_LOW' });
 const MEMPOOL_FULL: Refusal = Object.freeze({ status: 'TRY_AGAIN_LATER', reason: 'MEMPOOL_FULL' });
+/** The usual acceptance (nothing evicted, nothing replaced), shared: no result object per tx. */
+const NOTHING_REMOVED: readonly TxInfo[] = Object.freeze([]);
+const ACCEPTED_ALONE: AddResult = Object.freeze({ status: 'ACCEPTED', evicted: NOTHING_REMOVED, replaced: null });
 
 const CAUSES: readonly RemovalCause[] = ['included', 'stale', 'expired', 'evicted', 'replaced'];
 const OUTCOMES = ['accepted', 'duplicate', 'banned', 'bad_sequence', 'replace_fee_too_low', 'mempool_full'] as const;
@@ -252,10 +255,14 @@ export class Mempool {
 
     // Commit: nothing above changed the pool.
     this.arrivals = entry.arrival;
-    const evicted: TxInfo[] = [];
-    for (const v of victims) if (this.byKey.has(v.key)) this.truncateChain(v, evicted);
+    let evicted = NOTHING_REMOVED;
+    if (victims.length > 0) {
+      const out: TxInfo[] = [];
+      for (const v of victims) if (this.byKey.has(v.key)) this.truncateChain(v, out);
+      evicted = out;
+    }
     // The account's chain as evictions left it (they may cut the replaced tx's successors, never its predecessors).
-    const own = this.accounts.get(entry.source);
+    const own = victims.length === 0 ? chain : this.accounts.get(entry.source);
     if (replaced !== undefined) {
       this.unindex(replaced);
       if (Array.isArray(own)) own[Number(entry.seq - chainHead(own).seq)] = entry;
@@ -270,9 +277,9 @@ export class Mempool {
     this.index(entry, tx);
 
     this.removed(evicted, 'evicted');
-    const old = replaced ?? null;
-    if (old !== null) this.removed([old], 'replaced');
-    return { status: 'ACCEPTED', evicted, replaced: old };
+    if (replaced === undefined) return evicted.length === 0 ? ACCEPTED_ALONE : { status: 'ACCEPTED', evicted, replaced: null };
+    this.removed([replaced], 'replaced');
+    return { status: 'ACCEPTED', evicted, replaced };
   }
 
   /**

@@ -21,8 +21,7 @@ class Rec implements SlabRecord {
 
 function placed(store: ByteSlabs, size: number): Rec {
   const r = new Rec(new Uint8Array(randomBytes(size)));
-  // Two parts, as the mempool places [hash ‖ envelope].
-  store.place(r, r.content.subarray(0, size >> 1), r.content.subarray(size >> 1));
+  store.place(r, r.content);
   return r;
 }
 

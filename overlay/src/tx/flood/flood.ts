@@ -17,7 +17,7 @@ import type { Logger } from '../../util/log.ts';
 import type { TxInfo } from '../types.ts';
 import { TxFetcher } from './fetcher.ts';
 import { PeerLink } from './peer-link.ts';
-import { shortIdOf, shortKeyOf, shortKeyOfKey } from './short-id.ts';
+import { pendingShortKey, shortIdOf, shortKeyOf, shortKeyOfKey } from './short-id.ts';
 import { FloodFrame, MAX_FLOOD_FRAME, decodeIds, decodeInv, decodeTxs, invEntriesAtMost } from './wire.ts';
 
 /** Overlay V2: housekeeping tick 50 ms (request timeouts, give-ups, scheduling). */
@@ -257,7 +257,7 @@ export class TxFlood {
 
   /** A tx entered our mempool (from core or a peer): announce it (pull) or push it (push). */
   announce(tx: TxInfo): void {
-    const id = shortKeyOf(tx.hash);
+    const id = pendingShortKey(tx.key);
     this.fetcher.drop(id);
     this.lastAnnounced.set(tx.key, this.clock());
     if (this.claimId(id, tx.key)) this.fanOut(tx, id, 'new');
@@ -329,7 +329,7 @@ export class TxFlood {
       if (tx === undefined) continue;
       this.lastAnnounced.set(key, now);
       // A tx whose id another pending tx held takes it once that one has left.
-      const id = shortKeyOf(tx.hash);
+      const id = pendingShortKey(key);
       if (!this.claimId(id, key)) continue;
       this.fanOut(tx, id, 'rebroadcast');
       budget--;

@@ -16,10 +16,22 @@ export function shortKeyOf(idOrHash: Uint8Array): string {
   return toHex(idOrHash.subarray(0, SHORT_ID_BYTES));
 }
 
+/** Hex digits of a short id's key. */
+const SHORT_KEY_CHARS = 2 * SHORT_ID_BYTES;
+
+/**
+ * The short id's key of a pending tx's full key (TxInfo.key), as a slice of it: no bytes view, no hex encoding. V8
+ * keeps the whole 64-digit key alive through the slice, which the mempool holds anyway while the tx is pending: only
+ * for keys that go when the tx leaves (the pending index), never for what is remembered after (shortKeyOfKey).
+ */
+export function pendingShortKey(key: string): string {
+  return key.slice(0, SHORT_KEY_CHARS);
+}
+
 /**
  * The short id's key of a full hash given as hex (TxInfo.key). A fresh string, not a slice: V8 keeps a sliced
  * string's parent alive, so a remembered slice would hold the whole 64-digit key.
  */
 export function shortKeyOfKey(key: string): string {
-  return Buffer.from(key.slice(0, 2 * SHORT_ID_BYTES), 'hex').toString('hex');
+  return Buffer.from(key.slice(0, SHORT_KEY_CHARS), 'hex').toString('hex');
 }
