@@ -11,3 +11,4 @@ export * from './message-decoder.ts';
 export * from './copy-message.ts';
 export * from './handshake.ts';
 export * from './verdicts.ts';
+export * from './oldest-keys.ts';

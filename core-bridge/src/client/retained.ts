@@ -5,7 +5,7 @@
 // Every accepted tx passes through here on core's submission path, so an entry is lean: its hash lives only as the
 // map key, a latin1 string (one character per byte: half a hex key's length, made by a copy rather than an
 // encoding), and is made back into bytes only when read (re-submission and restore, rare).
-import { OldestKeys } from '../util/oldest-keys.ts';
+import { OldestKeys } from '#ipc-protocol';
 
 export interface RetainedEntry {
   readonly hash: Uint8Array;

@@ -8,7 +8,7 @@ import type { Registry } from 'prom-client';
 import { networkIdOf } from '#ipc-protocol';
 import type { OverlayClient, TxVerdict } from '../client/overlay-client.ts';
 import { quorumSetXdr, ScpSigner } from '../scp/envelopes.ts';
-import { BoundedMap } from '../util/oldest-keys.ts';
+import { BoundedMap } from '../util/bounded-map.ts';
 import { Consensus, type Action } from './consensus.ts';
 import { CoreError } from './errors.ts';
 import { Ledger, SKIP_REASONS, type CloseResult, type SkipReason } from './ledger.ts';

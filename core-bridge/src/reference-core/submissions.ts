@@ -1,6 +1,6 @@
 // Submission → externalization latency of the txs this core submitted: submit times by hash (bounded, oldest out)
 // and the latest latencies (a ring) for p50/p99. A tx that never makes a ledger ages out of the table.
-import { BoundedMap } from '../util/oldest-keys.ts';
+import { BoundedMap } from '../util/bounded-map.ts';
 
 /** Ours: txs tracked at once (~2 minutes at 1,000 tx/s); the oldest is forgotten first. */
 export const MAX_TRACKED = 100_000;

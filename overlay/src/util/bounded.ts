@@ -1,33 +1,7 @@
 // Bounded containers. Every cache in the overlay has a size bound and an eviction rule; these are the two rules
-// we use: oldest-inserted first (seen sets) and least-recently-used (caches that are read).
-
-/**
- * The oldest key of a Map or Set, for eviction, in O(1) amortised. `keys().next()` starts at the table's first slot
- * and steps over every deleted entry V8 keeps there until it rehashes: at a bound of 200,000 under churn, tens of
- * thousands of them, 4–25 µs a call (measured; the same in core-bridge/src/util/oldest-keys.ts, the two sides sharing
- * no code). A live iterator steps over each deleted slot once: V8's Map and Set iterators follow deletions, appends,
- * rehashes and clear(). Correct while every key before the cursor is gone, i.e. the caller deletes each key `take`
- * returns before the next `take`.
- */
-export class OldestKeys<K> {
-  private readonly of: { keys(): IterableIterator<K>; readonly size: number };
-  private cursor: IterableIterator<K> | null = null;
-
-  constructor(of: { keys(): IterableIterator<K>; readonly size: number }) {
-    this.of = of;
-  }
-
-  /** The oldest key (undefined if empty); the caller deletes it. */
-  take(): K | undefined {
-    if (this.of.size === 0) return undefined;
-    this.cursor ??= this.of.keys();
-    const r = this.cursor.next();
-    if (!r.done) return r.value;
-    // Only if a key the cursor passed was left in place: start over from the first slot.
-    this.cursor = this.of.keys();
-    return this.cursor.next().value;
-  }
-}
+// we use: oldest-inserted first (seen sets) and least-recently-used (caches that are read). Both evict through
+// OldestKeys (ipc-protocol), in O(1) amortised.
+import { OldestKeys } from '#ipc-protocol';
 
 /** A set that forgets its oldest member past `capacity`. */
 export class BoundedSet<T> {
