@@ -19,11 +19,11 @@ import { MempoolSampler, metricsOf, sumOf, waitUntil } from './lib/bench/propaga
 import { commandLine, writeBenchRecord } from './lib/bench/results.ts';
 import { paymentSet, shapeFor } from './lib/bench/signed-payments.ts';
 import { distribution, median } from './lib/bench/stats.ts';
-import { dialsOf, startOverlayNet, type OverlayNet } from './lib/overlay-net.ts';
+import { DEFAULT_NETWORK_PASSPHRASE, dialsOf, startOverlayNet, type OverlayNet } from './lib/overlay-net.ts';
 
 // ---- constants --------------------------------------------------------------------------------------------------
 /** Stellar's test network, named explicitly in every overlay's config, to its core connection and to the attackers. */
-const PASSPHRASE = 'Test SDF Network ; September 2015';
+const PASSPHRASE = DEFAULT_NETWORK_PASSPHRASE;
 const VICTIM = 0;
 const INJECT_AT = 1;
 /** How often every node's mempool size is sampled (the latency resolution), as in bench-flood. */

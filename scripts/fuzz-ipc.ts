@@ -48,10 +48,11 @@ import {
 } from '#ipc-protocol';
 import { readVectors } from '../tests/helpers/vectors.ts';
 import { launchOverlay } from './lib/overlay-launch.ts';
+import { DEFAULT_NETWORK_PASSPHRASE } from './lib/overlay-net.ts';
 import { freePeerPort } from './lib/ports.ts';
 
 // ---- constants --------------------------------------------------------------------------------------------------
-const TESTNET = 'Test SDF Network ; September 2015';
+const TESTNET = DEFAULT_NETWORK_PASSPHRASE;
 /** Ours: frames a connection carries at most (log-uniform in 1..this), so there are many short connections. */
 const MAX_FRAMES_PER_CONNECTION = 2000;
 /** Ours: RSS sampling period and health-check period. */

@@ -3,7 +3,7 @@
 import { readyFields } from './ready-line.ts';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Keypair } from '@stellar/stellar-base';
+import { Keypair, Networks } from '@stellar/stellar-base';
 import type { Logger } from '../../overlay/src/util/log.ts';
 import { freePeerPort } from './ports.ts';
 import { Supervisor, overlayProcess } from '../supervisor.ts';
@@ -15,7 +15,8 @@ export const CORE_BIN = new URL('../../core-bridge/bin/reference-core.ts', impor
  * ~50 MB mid-soak with its heap in use flat (soak of 2026-11-21, 10 min at 200 tx/s).
  */
 const CORE_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=4'];
-export const PASSPHRASE = 'Test SDF Network ; September 2015';
+/** The validators' network: stellar's test network, as the load generator's txs use. */
+export const PASSPHRASE = Networks.TESTNET;
 /** Ours: live displays poll /stats every second, so a later answer counts as none. */
 const LIVE_TIMEOUT_MS = 900;
 
